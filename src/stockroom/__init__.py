@@ -1,0 +1,1 @@
+"""Stockroom: a multi-tenant inventory service whose stock levels come from an append-only ledger."""

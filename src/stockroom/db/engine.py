@@ -1,0 +1,89 @@
+"""Engines and sessions for SQLite (the embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from stockroom.settings import Settings
+
+# Execution option that marks a session as a writer; on SQLite it takes the write lock
+# up front (BEGIN IMMEDIATE) so a read-then-write transaction never hits SQLITE_BUSY.
+WRITE = "stockroom_write"
+
+
+def async_url(url: str) -> URL:
+    """The async-driver form of a database URL (sqlite → aiosqlite, postgresql → asyncpg)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in {"postgresql", "postgres"}:
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
+    url = async_url(settings.database_url)
+    kwargs: dict[str, Any] = {"echo": settings.log_sql}
+    if url.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(url, settings, kwargs)
+    if pool:
+        kwargs |= {
+            "pool_size": settings.pool_size,
+            "max_overflow": settings.pool_max_overflow,
+            # No pre-ping round trip per request: SQLAlchemy invalidates the pool when a
+            # query meets a dead connection (e.g. PostgreSQL restarted), so it recovers.
+            "pool_pre_ping": False,
+        }
+    else:
+        kwargs["poolclass"] = NullPool
+    lock_ms = int(settings.lock_timeout_seconds * 1000)
+    statement_ms = int(settings.statement_timeout_seconds * 1000)
+    kwargs["connect_args"] = {
+        "server_settings": {
+            "lock_timeout": str(lock_ms),
+            "statement_timeout": str(statement_ms),
+            "idle_in_transaction_session_timeout": str(max(statement_ms, 60_000)),
+            "application_name": "stockroom",
+        },
+        # asyncpg's per-connection statement cache works with SQLAlchemy's prepared statements.
+        "prepared_statement_cache_size": 500,
+    }
+    return create_async_engine(url, **kwargs)
+
+
+def _create_sqlite_engine(url: URL, settings: Settings, kwargs: dict[str, Any]) -> AsyncEngine:
+    kwargs["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
+    engine = create_async_engine(url, **kwargs)
+    busy_ms = settings.sqlite_busy_timeout_ms
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (pysqlite's implicit transactions defer the write lock).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        writer = conn.get_execution_options().get(WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -1,0 +1,26 @@
+"""Every table, importable from one place (Alembic reads `Base.metadata` from here)."""
+
+from stockroom.db.models.base import Base
+from stockroom.db.models.catalog import Product
+from stockroom.db.models.commerce import Invoice, InvoiceLine, Purchase
+from stockroom.db.models.idempotency import IdempotencyKey
+from stockroom.db.models.ledger import NO_LOCATION, StockLevel, StockMovement
+from stockroom.db.models.tenancy import ApiToken, Brand, Location, Site, User, UserSite
+
+__all__ = [
+    "NO_LOCATION",
+    "ApiToken",
+    "Base",
+    "Brand",
+    "IdempotencyKey",
+    "Invoice",
+    "InvoiceLine",
+    "Location",
+    "Product",
+    "Purchase",
+    "Site",
+    "StockLevel",
+    "StockMovement",
+    "User",
+    "UserSite",
+]

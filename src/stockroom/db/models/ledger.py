@@ -1,0 +1,92 @@
+"""The ledger: append-only stock movements and the levels they sum to.
+
+Both tables are written only by `stockroom.ledger`; a level always equals the sum of the
+movements with its key, and movements are never updated or deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from stockroom.db.models.base import Base, new_id, utcnow
+
+MOVEMENT_TYPES = (
+    "sale",
+    "purchase",
+    "transfer_out",
+    "transfer_in",
+    "adjustment",
+    "initial_stock",
+    "return",
+)
+
+# Levels are keyed by location too; products that are not location-aware use this key.
+NO_LOCATION = 0
+
+
+class StockLevel(Base):
+    __tablename__ = "stock_levels"
+    __table_args__ = (
+        # Low stock for a site, stock listing by site.
+        Index("ix_stock_levels_brand_id_site_id_product_id", "brand_id", "site_id", "product_id"),
+    )
+
+    brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    # NO_LOCATION (0) for site-level stock; otherwise a location id of the site.
+    location_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=NO_LOCATION)
+    on_hand: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StockMovement(Base):
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        Index("ix_stock_movements_brand_id_created_at", "brand_id", "created_at", "id"),
+        Index(
+            "ix_stock_movements_brand_id_product_id_created_at",
+            "brand_id",
+            "product_id",
+            "created_at",
+        ),
+        Index(
+            "ix_stock_movements_brand_id_site_id_type_created_at",
+            "brand_id",
+            "site_id",
+            "type",
+            "created_at",
+        ),
+        Index(
+            "ix_stock_movements_brand_id_type_created_at", "brand_id", "type", "created_at", "id"
+        ),
+        Index(
+            "ix_stock_movements_brand_id_site_id_product_id", "brand_id", "site_id", "product_id"
+        ),
+        Index("ix_stock_movements_brand_id_invoice_id", "brand_id", "invoice_id"),
+        Index("ix_stock_movements_brand_id_transfer_id", "brand_id", "transfer_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"))
+    type: Mapped[str] = mapped_column(String(16))
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    source_site_id: Mapped[uuid.UUID | None] = mapped_column()
+    destination_site_id: Mapped[uuid.UUID | None] = mapped_column()
+    reference: Mapped[str | None] = mapped_column(String(255))
+    notes: Mapped[str | None] = mapped_column(Text)
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    reason_description: Mapped[str | None] = mapped_column(Text)
+    invoice_id: Mapped[uuid.UUID | None] = mapped_column()
+    transfer_id: Mapped[uuid.UUID | None] = mapped_column()
+    unit_cost: Mapped[Decimal | None] = mapped_column()
+    user_id: Mapped[uuid.UUID | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,209 @@
+"""Domain errors and the one place that renders them as the contract's error shape.
+
+    StockroomError (code, status)
+    ├── Unauthenticated        401 unauthenticated
+    ├── Forbidden              403 forbidden
+    ├── NotFound               404 not_found
+    ├── MethodNotAllowed       405 method_not_allowed
+    ├── IdempotencyInProgress  409 idempotency_in_progress
+    ├── StaleQuantity          409 stale_quantity
+    ├── PayloadTooLarge        413 payload_too_large
+    ├── ValidationFailed       422 validation_error
+    │   ├── InsufficientStock  422 insufficient_stock
+    │   ├── AlreadyInitialized 422 already_initialized
+    │   └── IdempotencyConflict 422 idempotency_conflict
+    └── Unavailable            503 unavailable
+
+Services raise these where the rule lives; routes never catch them and never raise
+HTTPException. Every 4xx/5xx leaves the service as
+`{"error": {"code", "message", "details": [{"field", "message"}]}}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("stockroom.errors")
+
+Detail = dict[str, Any]
+
+
+class StockroomError(Exception):
+    """Base of every error the API answers with; carries a machine code and a status."""
+
+    code = "error"
+    status_code = 500
+    default_message = "Something went wrong."
+
+    def __init__(self, message: str | None = None, details: Sequence[Detail] = ()) -> None:
+        self.message = message or self.default_message
+        self.details = list(details)
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class Unauthenticated(StockroomError):
+    """No valid bearer token: missing, malformed, unknown or revoked."""
+
+    code, status_code = "unauthenticated", 401
+    default_message = "A valid bearer token is required."
+
+
+class Forbidden(StockroomError):
+    """The caller is known but may not do this here."""
+
+    code, status_code = "forbidden", 403
+    default_message = "You do not have permission to do this."
+
+
+class NotFound(StockroomError):
+    """The path names something that does not exist in the caller's brand."""
+
+    code, status_code = "not_found", 404
+    default_message = "Not found."
+
+
+class MethodNotAllowed(StockroomError):
+    """The path exists but not with this HTTP method."""
+
+    code, status_code = "method_not_allowed", 405
+    default_message = "Method not allowed."
+
+
+class IdempotencyInProgress(StockroomError):
+    """A request with the same Idempotency-Key is still running."""
+
+    code, status_code = "idempotency_in_progress", 409
+    default_message = "A request with this Idempotency-Key is still in progress."
+
+
+class StaleQuantity(StockroomError):
+    """The level was not at `expected_on_hand` when the write came; nothing was written."""
+
+    code, status_code = "stale_quantity", 409
+    default_message = "The stock level is not the expected quantity."
+
+
+class PayloadTooLarge(StockroomError):
+    """The request body is over the configured limit."""
+
+    code, status_code = "payload_too_large", 413
+    default_message = "The request body is too large."
+
+
+class ValidationFailed(StockroomError):
+    """The request is well-formed HTTP but its content breaks a rule."""
+
+    code, status_code = "validation_error", 422
+    default_message = "The request did not pass validation."
+
+
+class InsufficientStock(ValidationFailed):
+    """A write would take a level below zero at a site that forbids negative stock."""
+
+    code = "insufficient_stock"
+    default_message = "Not enough stock."
+
+
+class AlreadyInitialized(ValidationFailed):
+    """Initial stock for a product that already has movements at the site."""
+
+    code = "already_initialized"
+    default_message = "Stock is already initialized for a product at this site."
+
+
+class IdempotencyConflict(ValidationFailed):
+    """The Idempotency-Key was used before with a different request."""
+
+    code = "idempotency_conflict"
+    default_message = "This Idempotency-Key was used with a different request."
+
+
+class Unavailable(StockroomError):
+    """The database is unreachable or a lock could not be had in time; retry later."""
+
+    code, status_code = "unavailable", 503
+    default_message = "The service is temporarily unavailable; retry shortly."
+
+
+def field_error(field: str, message: str) -> Detail:
+    return {"field": field, "message": message}
+
+
+def _render(error: StockroomError, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status_code, headers=headers)
+
+
+def _field_path(loc: Sequence[Any]) -> str:
+    # FastAPI prefixes "body"/"query"/"header"; the caller knows fields by their own names.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_details(errors: Sequence[Any]) -> list[Detail]:
+    details = []
+    for err in errors:
+        details.append(field_error(_field_path(err.get("loc", ())), str(err.get("msg", "invalid"))))
+    return details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error leave the service in the contract's shape."""
+
+    async def on_domain(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StockroomError)
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        if isinstance(exc, Unavailable):
+            headers = {"Retry-After": "1"}
+        return _render(exc, headers)
+
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return _render(ValidationFailed("The request body is not valid JSON."))
+        return _render(ValidationFailed(details=validation_details(errors)))
+
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404:
+            return _render(NotFound())
+        if exc.status_code == 405:
+            return _render(MethodNotAllowed())
+        if exc.status_code == 401:
+            return _render(Unauthenticated(), {"WWW-Authenticate": "Bearer"})
+        if exc.status_code == 413:
+            return _render(PayloadTooLarge())
+        generic = StockroomError(str(exc.detail))
+        generic.status_code = exc.status_code
+        generic.code = "validation_error" if exc.status_code == 422 else "http_error"
+        return _render(generic)
+
+    async def on_database(_: Request, exc: Exception) -> JSONResponse:
+        # Lock/statement timeouts, a restarting database, a dropped connection: the client
+        # may retry; nothing was committed because the transaction was rolled back.
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return _render(Unavailable(), {"Retry-After": "1"})
+
+    async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return _render(StockroomError())
+
+    app.add_exception_handler(StockroomError, on_domain)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(OperationalError, on_database)
+    app.add_exception_handler(DBAPIError, on_database)
+    app.add_exception_handler(Exception, on_unexpected)

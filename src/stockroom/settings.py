@@ -1,0 +1,30 @@
+"""Configuration: one Settings object read from STOCKROOM_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment, with working defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="STOCKROOM_", extra="ignore")
+
+    # A plain SQLite file in the working directory; a postgresql:// URL runs on PostgreSQL.
+    database_url: str = "sqlite:///stockroom.db"
+    pool_size: int = 20
+    pool_max_overflow: int = 20
+    # Seconds a writer waits for a lock before the request becomes a 503 `unavailable`.
+    lock_timeout_seconds: float = 5.0
+    statement_timeout_seconds: float = 30.0
+    sqlite_busy_timeout_ms: int = 30_000
+    # Largest request body accepted (413 `payload_too_large` above it).
+    max_body_bytes: int = 1_048_576
+    log_sql: bool = False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
