@@ -1,1 +1,1 @@
-"""Stockroom: a multi-tenant inventory service whose stock levels come from an append-only ledger."""
+"""Stockroom: multi-tenant inventory whose stock levels come from an append-only ledger."""

@@ -144,12 +144,21 @@ def _render(error: StockroomError, headers: dict[str, str] | None = None) -> JSO
     return JSONResponse(error.body(), status_code=error.status_code, headers=headers)
 
 
+# Tags of body forms chosen by a discriminator (see adjustments) are not field names.
+BODY_FORM_TAGS = frozenset({"single", "batch"})
+
+
 def _field_path(loc: Sequence[Any]) -> str:
     # FastAPI prefixes "body"/"query"/"header"; the caller knows fields by their own names.
-    parts = [str(p) for p in loc]
+    parts = list(loc)
     if parts and parts[0] in {"body", "query", "path", "header"}:
         parts = parts[1:]
-    return ".".join(parts) or "body"
+    if parts and parts[0] in BODY_FORM_TAGS:
+        parts = parts[1:]
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
 
 
 def validation_details(errors: Sequence[Any]) -> list[Detail]:
@@ -174,6 +183,9 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return _render(ValidationFailed("The request body is not valid JSON."))
+        if errors and all(tuple(e.get("loc", ()))[:1] == ("path",) for e in errors):
+            # A malformed id in a path names nothing that exists: the contract's 404.
+            return _render(NotFound())
         return _render(ValidationFailed(details=validation_details(errors)))
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
@@ -207,3 +219,40 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, on_database)
     app.add_exception_handler(DBAPIError, on_database)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+# --- OpenAPI: every route declares the error responses it can give, in the one shape. ---
+
+from pydantic import BaseModel  # noqa: E402
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    details: list[ErrorDetail]
+
+
+class ErrorBody(BaseModel):
+    error: ErrorInfo
+
+
+_DESCRIPTIONS = {
+    401: "Missing, malformed, unknown or revoked bearer token (`unauthenticated`).",
+    403: "The caller may not read or write this site, or its role forbids this (`forbidden`).",
+    404: "Nothing with this id in your brand (`not_found`).",
+    409: "`stale_quantity` or `idempotency_in_progress`.",
+    413: "The request body is too large (`payload_too_large`).",
+    422: "Validation failed (`validation_error`, `insufficient_stock`, `already_initialized`, "
+    "`idempotency_conflict`).",
+    503: "The database is unavailable or busy; retry (`unavailable`).",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route: each status with the contract's error body."""
+    return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}

@@ -1,0 +1,64 @@
+"""`/inventory/adjustments`: list and create inventory adjustments."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+
+from stockroom.adjustments import service
+from stockroom.adjustments.schemas import AdjustmentRequest, SingleAdjustment
+from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.errors import error_responses
+from stockroom.movements.schemas import Movement, MovementList
+from stockroom.pagination import Page, Paging
+
+router = APIRouter(prefix="/inventory/adjustments", tags=["Inventory adjustments"])
+
+
+@router.get(
+    "",
+    operation_id="listInventoryAdjustments",
+    summary="List inventory adjustments",
+    response_model=Page[Movement],
+    responses=error_responses(401, 403, 422),
+)
+async def list_inventory_adjustments(
+    session: Session,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
+    workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
+) -> Page[Movement]:
+    """Adjustments across every site you may read, newest first, optionally for one site."""
+    rows, meta = await service.list_adjustments(session, principal, site_id or workspace_id, paging)
+    return Page[Movement](data=[Movement.model_validate(r) for r in rows], meta=meta)
+
+
+@router.post(
+    "",
+    operation_id="createInventoryAdjustment",
+    summary="Create an inventory adjustment",
+    status_code=201,
+    response_model=Movement | MovementList,
+    responses=error_responses(401, 403, 409, 422),
+)
+async def create_inventory_adjustment(
+    session: Session,
+    principal: CurrentPrincipal,
+    site_header: SiteHeader,
+    body: Annotated[AdjustmentRequest, Body()],
+) -> Movement | MovementList:
+    """Record a signed stock change with its reason, or a batch of them (all or nothing).
+
+    A single adjustment answers with its movement; a batch (`products`) answers
+    `{"data": [movement, ...]}`. Stock may not go below zero at a site that does not allow
+    negative stock (`insufficient_stock`); with `expected_on_hand` nothing is written unless
+    the level is exactly that number (`stale_quantity`).
+    """
+    rows = await service.create_adjustment(session, principal, body, site_header)
+    movements = [Movement.model_validate(r) for r in rows]
+    if isinstance(body, SingleAdjustment):
+        return movements[0]
+    return MovementList(data=movements)

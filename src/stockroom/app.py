@@ -1,0 +1,61 @@
+"""The ASGI application: routers, error handlers and the database lifespan — nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from stockroom.adjustments.router import router as adjustments_router
+from stockroom.catalog.router import router as catalog_router
+from stockroom.db.engine import create_engine, create_sessionmaker
+from stockroom.errors import install_error_handlers
+from stockroom.initial_stock.router import router as initial_stock_router
+from stockroom.invoices.router import router as invoices_router
+from stockroom.movements.router import router as movements_router
+from stockroom.purchases.router import router as purchases_router
+from stockroom.settings import Settings, get_settings
+from stockroom.sites.router import router as sites_router
+from stockroom.stock.router import router as stock_router
+from stockroom.transfers.router import router as transfers_router
+from stockroom.users.router import router as users_router
+
+ROUTERS = [
+    adjustments_router,
+    transfers_router,
+    initial_stock_router,
+    stock_router,
+    movements_router,
+    invoices_router,
+    purchases_router,
+    catalog_router,
+    sites_router,
+    users_router,
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Stockroom",
+        version="0.1.0",
+        summary="Multi-tenant inventory: stock levels from an append-only ledger.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,26 @@
+"""One request, one transaction: the session dependency commits on success, rolls back otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockroom.db.engine import WRITE
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Yield the request's session; commit before the response is sent, or roll back."""
+    async with request.app.state.sessionmaker() as session:
+        if request.method in WRITE_METHODS:
+            # SQLite: BEGIN IMMEDIATE takes the write lock now, so no later upgrade can fail.
+            await session.connection(execution_options={WRITE: True})
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()

@@ -1,0 +1,81 @@
+"""Checks a request's lines before they reach the writer: products and locations of the brand.
+
+Every line names a product (which must exist in the caller's brand) and, for a
+location-aware product, a location of the line's site. All problems are reported together
+as one 422, each with the request field it concerns.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockroom.db.models import Location, Product
+from stockroom.errors import ValidationFailed, field_error
+
+
+@dataclass(frozen=True, slots=True)
+class LineTarget:
+    """Where one request line puts stock: `field` is its path prefix, e.g. `products[2].`."""
+
+    field: str
+    product_id: uuid.UUID
+    site_id: uuid.UUID
+    location_id: int | None
+    location_field: str = "location_id"
+
+
+async def check_line_targets(
+    session: AsyncSession, brand_id: uuid.UUID, targets: Iterable[LineTarget]
+) -> dict[uuid.UUID, Product]:
+    """Validate every target at once; return the products by id."""
+    targets = list(targets)
+    product_ids = {t.product_id for t in targets}
+    location_ids = {t.location_id for t in targets if t.location_id is not None}
+    products = {
+        p.id: p
+        for p in (
+            await session.execute(
+                select(Product).where(Product.brand_id == brand_id, Product.id.in_(product_ids))
+            )
+        ).scalars()
+    }
+    location_sites: dict[int, uuid.UUID] = {}
+    if location_ids:
+        location_sites = {
+            row.id: row.site_id
+            for row in await session.execute(
+                select(Location.id, Location.site_id).where(
+                    Location.brand_id == brand_id, Location.id.in_(location_ids)
+                )
+            )
+        }
+    details = []
+    for t in targets:
+        product = products.get(t.product_id)
+        location_field = t.field + t.location_field
+        if product is None:
+            details.append(field_error(t.field + "product_id", f"unknown product {t.product_id}"))
+            continue
+        if t.location_id is None:
+            if product.location_aware:
+                details.append(
+                    field_error(location_field, "required: the product is location-aware")
+                )
+        elif not product.location_aware:
+            details.append(
+                field_error(location_field, "the product is not location-aware; omit the location")
+            )
+        elif location_sites.get(t.location_id) != t.site_id:
+            details.append(
+                field_error(
+                    location_field, f"location {t.location_id} is not a location of the site"
+                )
+            )
+    if details:
+        raise ValidationFailed("Some lines name products or locations that do not fit.", details)
+    return products

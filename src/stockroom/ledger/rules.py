@@ -1,0 +1,84 @@
+"""Pure ledger rules, no I/O: how a request's lines become level changes, and when one is short."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from stockroom.db.models.ledger import NO_LOCATION
+from stockroom.errors import ValidationFailed, field_error
+
+
+@dataclass(frozen=True, slots=True)
+class MovementDraft:
+    """One movement to append; `field` says where its line sits in the request (for errors)."""
+
+    type: str
+    product_id: uuid.UUID
+    site_id: uuid.UUID
+    quantity: int
+    location_id: int | None = None
+    source_site_id: uuid.UUID | None = None
+    destination_site_id: uuid.UUID | None = None
+    reference: str | None = None
+    notes: str | None = None
+    reason_code: str | None = None
+    reason_description: str | None = None
+    invoice_id: uuid.UUID | None = None
+    transfer_id: uuid.UUID | None = None
+    unit_cost: Decimal | None = None
+    # Compare-and-set: the level this line changes must be exactly this before the write.
+    expected_on_hand: int | None = None
+    field: str = ""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class LevelKey:
+    product_id: uuid.UUID
+    site_id: uuid.UUID
+    location_id: int
+
+
+@dataclass(slots=True)
+class LevelChange:
+    """The net change a request makes to one level, with the request fields that make it up."""
+
+    key: LevelKey
+    delta: int
+    expected_on_hand: int | None = None
+    fields: list[str] = field(default_factory=list)
+
+
+def level_key(draft: MovementDraft) -> LevelKey:
+    location = NO_LOCATION if draft.location_id is None else draft.location_id
+    return LevelKey(draft.product_id, draft.site_id, location)
+
+
+def level_changes(drafts: list[MovementDraft]) -> list[LevelChange]:
+    """Net change per level, in one fixed (sorted) order so opposing writers never deadlock.
+
+    Lines on the same level are checked together: two lines of −3 against a stock of 5
+    are one change of −6, which fails, rather than two changes of −3 that each look fine.
+    """
+    changes: dict[LevelKey, LevelChange] = {}
+    for draft in drafts:
+        key = level_key(draft)
+        change = changes.get(key)
+        if change is None:
+            change = changes[key] = LevelChange(key, 0)
+        change.delta += draft.quantity
+        change.fields.append(draft.field)
+        if draft.expected_on_hand is not None:
+            if change.expected_on_hand not in (None, draft.expected_on_hand):
+                raise ValidationFailed(
+                    "Lines on the same stock level expect different quantities.",
+                    [field_error(f"{draft.field}expected_on_hand", "conflicts with another line")],
+                )
+            change.expected_on_hand = draft.expected_on_hand
+    return [changes[key] for key in sorted(changes)]
+
+
+def goes_short(on_hand: int, delta: int, *, allow_negative: bool) -> bool:
+    """Would this change leave a level below zero where negative stock is not allowed?"""
+    return delta < 0 and on_hand + delta < 0 and not allow_negative

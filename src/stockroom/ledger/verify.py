@@ -1,0 +1,126 @@
+"""Checks a whole database against the ledger's invariants with set-based SQL (no Python loops).
+
+Holds when: every level equals the sum of its movements; no level is below zero at a site
+that forbids negative stock; every transfer is one `transfer_out` and one `transfer_in`
+with opposite quantities; every sale and return names an invoice of its brand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stockroom.db.models import Invoice, Site, StockLevel, StockMovement
+
+LIMIT = 100  # problems listed per check; the count is exact
+
+
+@dataclass
+class Check:
+    name: str
+    count: int = 0
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.count == 0
+
+
+@dataclass
+class Report:
+    checks: list[Check]
+    levels: int = 0
+    movements: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+async def _run(conn: AsyncConnection, name: str, query: Any) -> Check:
+    sub = query.subquery()
+    count = (await conn.execute(select(func.count()).select_from(sub))).scalar_one()
+    rows = (await conn.execute(select(sub).limit(LIMIT))).mappings().all()
+    return Check(name, count, [{k: _plain(v) for k, v in r.items()} for r in rows])
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, int | float | str | type(None)) else str(value)
+
+
+async def verify_ledger(conn: AsyncConnection) -> Report:
+    m, lv, s = StockMovement.__table__, StockLevel.__table__, Site.__table__
+    location = func.coalesce(m.c.location_id, literal(0))
+    sums = (
+        select(
+            m.c.brand_id,
+            m.c.product_id,
+            m.c.site_id,
+            location.label("location_id"),
+            func.sum(m.c.quantity).label("total"),
+        )
+        .group_by(m.c.brand_id, m.c.product_id, m.c.site_id, location)
+        .subquery()
+    )
+    joined = and_(
+        lv.c.brand_id == sums.c.brand_id,
+        lv.c.product_id == sums.c.product_id,
+        lv.c.site_id == sums.c.site_id,
+        lv.c.location_id == sums.c.location_id,
+    )
+    level_vs_ledger = (
+        select(
+            lv.c.brand_id,
+            lv.c.product_id,
+            lv.c.site_id,
+            lv.c.location_id,
+            lv.c.on_hand,
+            func.coalesce(sums.c.total, 0).label("ledger_total"),
+        )
+        .select_from(lv.outerjoin(sums, joined))
+        .where(lv.c.on_hand != func.coalesce(sums.c.total, 0))
+    )
+    ledger_without_level = (
+        select(sums.c.brand_id, sums.c.product_id, sums.c.site_id, sums.c.location_id, sums.c.total)
+        .select_from(sums.outerjoin(lv, joined))
+        .where(lv.c.brand_id.is_(None))
+    )
+    negative = (
+        select(lv.c.brand_id, lv.c.product_id, lv.c.site_id, lv.c.location_id, lv.c.on_hand)
+        .select_from(lv.join(s, and_(s.c.id == lv.c.site_id, s.c.brand_id == lv.c.brand_id)))
+        .where(lv.c.on_hand < 0, s.c.allow_negative_stock.is_(False))
+    )
+    outs = func.sum(case((m.c.type == "transfer_out", 1), else_=0))
+    ins = func.sum(case((m.c.type == "transfer_in", 1), else_=0))
+    unpaired = (
+        select(
+            m.c.brand_id,
+            m.c.transfer_id,
+            func.count().label("halves"),
+            func.sum(m.c.quantity).label("net"),
+        )
+        .where(m.c.type.in_(("transfer_out", "transfer_in")))
+        .group_by(m.c.brand_id, m.c.transfer_id)
+        .having((func.count() != 2) | (outs != 1) | (ins != 1) | (func.sum(m.c.quantity) != 0))
+    )
+    inv = Invoice.__table__
+    orphan_sales = (
+        select(m.c.brand_id, m.c.id, m.c.type, m.c.invoice_id)
+        .select_from(
+            m.outerjoin(inv, and_(inv.c.id == m.c.invoice_id, inv.c.brand_id == m.c.brand_id))
+        )
+        .where(m.c.type.in_(("sale", "return")), inv.c.id.is_(None))
+    )
+    checks = [
+        await _run(conn, "levels equal the sum of their movements", level_vs_ledger),
+        await _run(conn, "every movement total has its level", ledger_without_level),
+        await _run(conn, "no level below zero where negative stock is forbidden", negative),
+        await _run(conn, "transfer halves pair up", unpaired),
+        await _run(conn, "every sale and return has its invoice", orphan_sales),
+    ]
+    levels = (await conn.execute(select(func.count()).select_from(lv))).scalar_one()
+    count = (await conn.execute(select(func.count()).select_from(m))).scalar_one()
+    return Report(checks, levels, count)

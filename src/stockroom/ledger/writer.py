@@ -1,0 +1,212 @@
+"""THE writer: every stock change in Stockroom is appended here, in the caller's transaction.
+
+`post_movements` turns drafts into level changes (netted per level, sorted), changes each
+level with one atomic conditional statement — the database, not Python, decides whether
+the stock suffices — reports every short or stale line in one error, and appends the
+movement rows. Movements are never updated or deleted; levels change only here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockroom.db.models import Site, StockLevel, StockMovement
+from stockroom.db.models.base import new_id, utcnow
+from stockroom.errors import InsufficientStock, StaleQuantity
+from stockroom.ledger.rules import LevelChange, MovementDraft, goes_short, level_changes
+
+levels = StockLevel.__table__
+movements = StockMovement.__table__
+sites = Site.__table__
+
+# A few conditional-write retries cover the read-committed race between a refused
+# UPDATE and the look that explains it (another writer changed the level in between).
+_ATTEMPTS = 3
+
+
+async def post_movements(
+    session: AsyncSession,
+    brand_id: uuid.UUID,
+    drafts: list[MovementDraft],
+    *,
+    user_id: uuid.UUID | None,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Apply the drafts to their levels and append them to the ledger; return the movements.
+
+    Raises StaleQuantity (409) when an `expected_on_hand` does not match, and
+    InsufficientStock (422) listing every short line; the caller's transaction then
+    rolls back, so nothing of the request is written.
+    """
+    now = now or utcnow()
+    stale: list[dict[str, Any]] = []
+    short: list[dict[str, Any]] = []
+    for change in level_changes(drafts):
+        problem = await _apply(session, brand_id, change, now)
+        if problem is not None:
+            (stale if problem["kind"] == "stale" else short).append(problem)
+    if stale:
+        raise StaleQuantity(
+            "The stock level changed since you read it; nothing was written.",
+            [_detail(p) for p in stale],
+        )
+    if short:
+        raise InsufficientStock(
+            "Not enough stock; nothing was written.", [_detail(p) for p in short]
+        )
+    rows = [_movement_row(brand_id, draft, user_id, now) for draft in drafts]
+    if rows:
+        await session.execute(insert(movements), rows)
+    return rows
+
+
+def _movement_row(
+    brand_id: uuid.UUID, draft: MovementDraft, user_id: uuid.UUID | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "brand_id": brand_id,
+        "type": draft.type,
+        "product_id": draft.product_id,
+        "site_id": draft.site_id,
+        "location_id": draft.location_id,
+        "quantity": draft.quantity,
+        "source_site_id": draft.source_site_id,
+        "destination_site_id": draft.destination_site_id,
+        "reference": draft.reference,
+        "notes": draft.notes,
+        "reason_code": draft.reason_code,
+        "reason_description": draft.reason_description,
+        "invoice_id": draft.invoice_id,
+        "transfer_id": draft.transfer_id,
+        "unit_cost": draft.unit_cost,
+        "user_id": user_id,
+        "created_at": now,
+    }
+
+
+def _detail(problem: dict[str, Any]) -> dict[str, Any]:
+    change: LevelChange = problem["change"]
+    key = change.key
+    field = (change.fields[0] if change.fields else "") + "quantity"
+    detail = {
+        "field": field,
+        "message": problem["message"],
+        "product_id": str(key.product_id),
+        "site_id": str(key.site_id),
+        "location_id": key.location_id or None,
+        "on_hand": problem["on_hand"],
+        "requested": change.delta,
+    }
+    if problem["kind"] == "stale":
+        detail["field"] = field.removesuffix("quantity") + "expected_on_hand"
+        detail["expected_on_hand"] = change.expected_on_hand
+    return detail
+
+
+def _key_filter(brand_id: uuid.UUID, change: LevelChange) -> Any:
+    key = change.key
+    return and_(
+        levels.c.brand_id == brand_id,
+        levels.c.product_id == key.product_id,
+        levels.c.site_id == key.site_id,
+        levels.c.location_id == key.location_id,
+    )
+
+
+def _upsert(session: AsyncSession, brand_id: uuid.UUID, change: LevelChange, now: datetime) -> Any:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(levels).values(
+        brand_id=brand_id,
+        product_id=change.key.product_id,
+        site_id=change.key.site_id,
+        location_id=change.key.location_id,
+        on_hand=change.delta,
+        updated_at=now,
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[
+            levels.c.brand_id,
+            levels.c.product_id,
+            levels.c.site_id,
+            levels.c.location_id,
+        ],
+        set_={"on_hand": levels.c.on_hand + stmt.excluded.on_hand, "updated_at": now},
+    ).returning(levels.c.on_hand)
+
+
+def _conditional_update(brand_id: uuid.UUID, change: LevelChange, now: datetime) -> Any:
+    """One statement that changes the level only if the rules hold at the moment of writing."""
+    conditions = [_key_filter(brand_id, change)]
+    if change.expected_on_hand is not None:
+        conditions.append(levels.c.on_hand == change.expected_on_hand)
+    if change.delta < 0:
+        allow_negative = (
+            select(sites.c.allow_negative_stock)
+            .where(sites.c.id == change.key.site_id, sites.c.brand_id == brand_id)
+            .scalar_subquery()
+        )
+        conditions.append(or_(levels.c.on_hand + change.delta >= 0, allow_negative.is_(True)))
+    return (
+        update(levels)
+        .where(*conditions)
+        .values(on_hand=levels.c.on_hand + change.delta, updated_at=now)
+        .returning(levels.c.on_hand)
+    )
+
+
+async def _apply(
+    session: AsyncSession, brand_id: uuid.UUID, change: LevelChange, now: datetime
+) -> dict[str, Any] | None:
+    """Change one level atomically; return the problem when it is stale or would go short."""
+    if change.delta >= 0 and change.expected_on_hand is None:
+        await session.execute(_upsert(session, brand_id, change, now))
+        return None
+    for _ in range(_ATTEMPTS):
+        if (await session.execute(_conditional_update(brand_id, change, now))).first():
+            return None
+        # Refused or no level yet: look at why, with the site's rule.
+        current = (
+            await session.execute(select(levels.c.on_hand).where(_key_filter(brand_id, change)))
+        ).scalar()
+        on_hand = current or 0
+        if change.expected_on_hand is not None and on_hand != change.expected_on_hand:
+            return {
+                "kind": "stale",
+                "change": change,
+                "on_hand": on_hand,
+                "message": f"on hand is {on_hand}, not {change.expected_on_hand}",
+            }
+        allow_negative = bool(
+            (
+                await session.execute(
+                    select(sites.c.allow_negative_stock).where(
+                        sites.c.id == change.key.site_id, sites.c.brand_id == brand_id
+                    )
+                )
+            ).scalar()
+        )
+        if goes_short(on_hand, change.delta, allow_negative=allow_negative):
+            return {
+                "kind": "short",
+                "change": change,
+                "on_hand": on_hand,
+                "message": f"on hand is {on_hand}; a change of {change.delta} would go below zero",
+            }
+        if current is None:
+            # First movement on this level (and the rules allow it): create it atomically.
+            await session.execute(_upsert(session, brand_id, change, now))
+            return None
+        # The level moved between the refused UPDATE and our look: try the write again.
+    return {
+        "kind": "short",
+        "change": change,
+        "on_hand": on_hand,
+        "message": "the level is changing too fast; retry",
+    }

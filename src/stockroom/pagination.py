@@ -1,0 +1,66 @@
+"""Page/per_page paging and the `{"data", "meta"}` envelope every list answers with."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+MAX_PER_PAGE = 100
+
+
+class PageMeta(BaseModel):
+    page: int
+    per_page: int
+    total: int
+    total_pages: int
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    meta: PageMeta
+
+
+class PageParams(BaseModel):
+    page: int
+    per_page: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def page_params(
+    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    per_page: Annotated[
+        int, Query(ge=1, le=MAX_PER_PAGE, description="Items per page, 1–100.")
+    ] = 25,
+) -> PageParams:
+    return PageParams(page=page, per_page=per_page)
+
+
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+async def fetch_page(
+    session: AsyncSession, query: Select[Any], params: PageParams, *, scalars: bool = True
+) -> tuple[list[Any], PageMeta]:
+    """Run `query` for one page and count all its rows (the query carries its own ORDER BY)."""
+    total = (
+        await session.execute(select(func.count()).select_from(query.order_by(None).subquery()))
+    ).scalar_one()
+    result = await session.execute(query.limit(params.per_page).offset(params.offset))
+    rows = list(result.scalars() if scalars else result.mappings())
+    meta = PageMeta(
+        page=params.page,
+        per_page=params.per_page,
+        total=total,
+        total_pages=math.ceil(total / params.per_page) if total else 0,
+    )
+    return rows, meta

@@ -1,0 +1,144 @@
+"""Test databases: a real SQLite file and a real PostgreSQL database, each made by migrations.
+
+Every test runs on both backends (the `backend` parameter). PostgreSQL is used when
+STOCKROOM_TEST_POSTGRES_URL is set or a server answers at 127.0.0.1:5432; under CI=true a
+missing PostgreSQL fails the run instead of skipping. Each run creates its own database
+and drops it at the end. Tests isolate themselves by making their own brand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from stockroom.app import create_app
+from stockroom.db.engine import create_engine, create_sessionmaker
+from stockroom.db.migrate import upgrade_database
+from stockroom.settings import Settings
+from tests.factories import Database
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+BACKENDS = ["sqlite", "postgres"]
+
+
+def postgres_admin_url() -> str:
+    return os.environ.get("STOCKROOM_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _postgres_answers(url: str) -> bool:
+    try:
+        conn = await asyncpg.connect(_asyncpg_dsn(url), timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    await conn.close()
+    return True
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str | None:
+    url = postgres_admin_url()
+    if asyncio.run(_postgres_answers(url)):
+        return url
+    if os.environ.get("CI") == "true" or "STOCKROOM_TEST_POSTGRES_URL" in os.environ:
+        pytest.fail(f"PostgreSQL is required (CI=true) but does not answer at {url}")
+    return None
+
+
+def _create_postgres_database(admin_url: str) -> str:
+    name = f"stockroom_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(_asyncpg_dsn(admin_url))
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(admin_url: str, url: str) -> None:
+    name = make_url(url).database
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(_asyncpg_dsn(admin_url))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("db") / "stockroom.db"
+    url = f"sqlite:///{path}"
+    upgrade_database(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: str | None) -> Iterator[str]:
+    if postgres_server is None:
+        pytest.skip(
+            "PostgreSQL does not answer at 127.0.0.1:5432 (set STOCKROOM_TEST_POSTGRES_URL)"
+        )
+    url = _create_postgres_database(postgres_server)
+    try:
+        upgrade_database(url)
+        yield url
+    finally:
+        _drop_postgres_database(postgres_server, url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(f"{backend}_url"))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, pool_size=10, pool_max_overflow=40)
+
+
+@pytest.fixture(scope="session")
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    """Direct access to the test database, for setting up what a test reads."""
+    engine = create_engine(settings)
+    try:
+        yield Database(engine, create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings):  # type: ignore[no-untyped-def]
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://stockroom.test") as c:
+        yield c
