@@ -11,6 +11,7 @@ from stockroom.adjustments.router import router as adjustments_router
 from stockroom.catalog.router import router as catalog_router
 from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.errors import install_error_handlers
+from stockroom.idempotency.middleware import RequestGuard
 from stockroom.initial_stock.router import router as initial_stock_router
 from stockroom.invoices.router import router as invoices_router
 from stockroom.movements.router import router as movements_router
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router)
     return app

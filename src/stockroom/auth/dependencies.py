@@ -19,8 +19,8 @@ from stockroom.errors import Unauthenticated
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization")
+def bearer_token(header: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` header (401 when there is none)."""
     if not header:
         raise Unauthenticated("The Authorization header is missing.")
     scheme, _, token = header.partition(" ")
@@ -64,7 +64,7 @@ async def load_principal(session: AsyncSession, token: str) -> Principal:
 
 
 async def get_principal(request: Request, session: Session) -> Principal:
-    return await load_principal(session, _bearer(request))
+    return await load_principal(session, bearer_token(request.headers.get("authorization")))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -1,0 +1,1 @@
+"""Idempotency-Key: a POST runs once; retries replay its stored status and body."""
