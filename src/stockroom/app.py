@@ -11,6 +11,7 @@ from stockroom.adjustments.router import router as adjustments_router
 from stockroom.catalog.router import router as catalog_router
 from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.errors import install_error_handlers
+from stockroom.health.router import router as health_router
 from stockroom.idempotency.middleware import RequestGuard
 from stockroom.initial_stock.router import router as initial_stock_router
 from stockroom.invoices.router import router as invoices_router
@@ -33,6 +34,7 @@ ROUTERS = [
     catalog_router,
     sites_router,
     users_router,
+    health_router,
 ]
 
 
