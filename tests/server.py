@@ -11,8 +11,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import httpx
+
+
+def _server_log() -> BinaryIO | None:
+    """STOCKROOM_TEST_SERVER_LOG=path keeps the server's stderr, for debugging a failing test."""
+    path = os.environ.get("STOCKROOM_TEST_SERVER_LOG")
+    return open(path, "ab") if path else None
 
 
 def free_port() -> int:
@@ -50,6 +57,7 @@ def start_server(
     env: dict[str, str] | None = None,
 ) -> Server:
     port = port or free_port()
+    log = _server_log()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -63,9 +71,11 @@ def start_server(
         ],
         env={**os.environ, "STOCKROOM_DATABASE_URL": database_url, **(env or {})},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log or subprocess.DEVNULL,
         start_new_session=True,
     )
+    if log:
+        log.close()  # the child has its own copy
     server = Server(process, f"http://127.0.0.1:{port}", port)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -25,11 +25,14 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger("stockroom.errors")
 
@@ -168,6 +171,21 @@ def validation_details(errors: Sequence[Any]) -> list[Detail]:
     return details
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    # RFC 9110: a 405 names every method the path takes. Starlette's own `Allow` names only
+    # the first route whose path matched, and GET and POST of a path are separate routes.
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+    return ", ".join(allowed)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error leave the service in the contract's shape."""
 
@@ -188,12 +206,16 @@ def install_error_handlers(app: FastAPI) -> None:
             return _render(NotFound())
         return _render(ValidationFailed(details=validation_details(errors)))
 
-    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 404:
             return _render(NotFound())
         if exc.status_code == 405:
-            return _render(MethodNotAllowed())
+            return _render(MethodNotAllowed(), {"Allow": _allowed_methods(request)})
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body" (e.g. JSON nested too deep to read): the
+            # same unreadable-body answer as malformed JSON.
+            return _render(ValidationFailed("The request body could not be read."))
         if exc.status_code == 401:
             return _render(Unauthenticated(), {"WWW-Authenticate": "Bearer"})
         if exc.status_code == 413:
@@ -210,7 +232,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return _render(Unavailable(), {"Retry-After": "1"})
 
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
+        log.error("unhandled %s", type(exc).__qualname__, exc_info=exc)
         return _render(StockroomError())
 
     app.add_exception_handler(StockroomError, on_domain)
@@ -218,6 +240,12 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(OperationalError, on_database)
     app.add_exception_handler(DBAPIError, on_database)
+    # The database going away shows up below SQLAlchemy too: a refused or reset socket, a
+    # server "starting up", the pool timing out waiting for a connection.
+    app.add_exception_handler(OSError, on_database)
+    app.add_exception_handler(SQLAlchemyTimeoutError, on_database)
+    app.add_exception_handler(asyncpg.PostgresError, on_database)
+    app.add_exception_handler(asyncpg.InterfaceError, on_database)
     app.add_exception_handler(Exception, on_unexpected)
 
 
@@ -254,5 +282,12 @@ _DESCRIPTIONS = {
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for a route: each status with the contract's error body."""
-    return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}
+    """OpenAPI `responses` for a route: each status with the contract's error body.
+
+    422 is always declared: any request can fail validation, and declaring it replaces
+    FastAPI's default 422 schema, which is not the shape this API answers with.
+    """
+    return {
+        code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]}
+        for code in sorted({*codes, 422})
+    }

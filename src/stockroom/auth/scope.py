@@ -12,7 +12,7 @@ from stockroom.auth.principal import Principal
 M = TypeVar("M")
 
 
-def brand_scoped(model: type[M], brand: Principal | uuid.UUID) -> Select[tuple[M]]:
+def brand_scoped(model: type[M], brand: Principal | uuid.UUID) -> Select[M]:
     """`SELECT model WHERE model.brand_id = <caller's brand>`, the start of every tenant query."""
     brand_id = brand.brand_id if isinstance(brand, Principal) else brand
     column: Any = model.brand_id  # type: ignore[attr-defined]

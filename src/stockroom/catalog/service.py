@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.db.models import Product
-from stockroom.errors import ValidationFailed, field_error
+from stockroom.auth.principal import Principal
+from stockroom.auth.scope import brand_scoped
+from stockroom.db.models import Product, StockMovement
+from stockroom.errors import NotFound, ValidationFailed, field_error
+from stockroom.pagination import PageMeta, PageParams, fetch_page
+
+
+def _sku_taken() -> ValidationFailed:
+    return ValidationFailed(
+        "A product with this SKU already exists.", [field_error("sku", "already exists")]
+    )
+
+
+async def _flush_unique_sku(session: AsyncSession) -> None:
+    # The check before the write covers the usual case; the unique index covers two
+    # concurrent requests for one SKU (PostgreSQL), which would otherwise surface as a 503.
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise _sku_taken() from exc
 
 
 async def create_product(
@@ -30,9 +50,7 @@ async def create_product(
         )
     ).first()
     if taken:
-        raise ValidationFailed(
-            "A product with this SKU already exists.", [field_error("sku", "already exists")]
-        )
+        raise _sku_taken()
     product = Product(
         brand_id=brand_id,
         sku=sku,
@@ -43,5 +61,94 @@ async def create_product(
         cost_per_unit=cost_per_unit,
     )
     session.add(product)
-    await session.flush()
+    await _flush_unique_sku(session)
     return product
+
+
+async def list_products(
+    session: AsyncSession,
+    principal: Principal,
+    params: PageParams,
+    *,
+    q: str | None = None,
+    sku: str | None = None,
+    archived: bool = False,
+) -> tuple[list[Product], PageMeta]:
+    """One page of the brand's catalogue, by SKU; `q` matches name or SKU, any case."""
+    query = brand_scoped(Product, principal).where(Product.archived.is_(archived))
+    if sku is not None:
+        query = query.where(Product.sku == sku)
+    if q:
+        needle = q.lower()
+        query = query.where(
+            or_(
+                func.lower(Product.name).contains(needle, autoescape=True),
+                func.lower(Product.sku).contains(needle, autoescape=True),
+            )
+        )
+    query = query.order_by(Product.sku, Product.id)
+    return await fetch_page(session, query, params)
+
+
+async def get_product(
+    session: AsyncSession, principal: Principal, product_id: uuid.UUID
+) -> Product:
+    """A product of the caller's brand named in a path (404 when there is none)."""
+    product = (
+        await session.execute(brand_scoped(Product, principal).where(Product.id == product_id))
+    ).scalar()
+    if product is None:
+        raise NotFound(f"No product {product_id}.")
+    return product
+
+
+async def _has_movements(session: AsyncSession, product: Product) -> bool:
+    found = await session.execute(
+        select(StockMovement.id)
+        .where(StockMovement.brand_id == product.brand_id, StockMovement.product_id == product.id)
+        .limit(1)
+    )
+    return found.first() is not None
+
+
+async def update_product(
+    session: AsyncSession, principal: Principal, product_id: uuid.UUID, changes: dict[str, Any]
+) -> Product:
+    """Apply the given field changes; SKU stays unique, `location_aware` is fixed once stocked."""
+    product = await get_product(session, principal, product_id)
+    details = []
+    new_sku = changes.get("sku")
+    if new_sku is not None and new_sku != product.sku:
+        taken = (
+            await session.execute(
+                brand_scoped(Product, principal).where(
+                    Product.sku == new_sku, Product.id != product.id
+                )
+            )
+        ).first()
+        if taken:
+            details.append(field_error("sku", "already exists"))
+    aware = changes.get("location_aware")
+    if (
+        aware is not None
+        and aware != product.location_aware
+        and await _has_movements(session, product)
+    ):
+        # Its levels and movements are keyed with (or without) locations; switching would
+        # strand them.
+        details.append(
+            field_error("location_aware", "cannot change: the product has stock movements")
+        )
+    if details:
+        raise ValidationFailed("The product cannot be changed.", details)
+    for name, value in changes.items():
+        setattr(product, name, value)
+    await _flush_unique_sku(session)
+    return product
+
+
+async def archive_product(
+    session: AsyncSession, principal: Principal, product_id: uuid.UUID
+) -> Product:
+    """Mark a product archived (hidden from the catalogue list; its history stays)."""
+    return await update_product(session, principal, product_id, {"archived": True})

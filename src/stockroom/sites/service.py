@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.db.models import Location, Site
+from stockroom.auth.current_site import Access, check_site_access
+from stockroom.auth.principal import Principal
+from stockroom.auth.scope import brand_scoped
+from stockroom.db.models import Location, Site, StockLevel
+from stockroom.errors import NotFound, ValidationFailed, field_error
+from stockroom.pagination import PageMeta, PageParams, fetch_page
 
 
 async def create_site(
@@ -27,3 +34,96 @@ async def create_location(
     session.add(location)
     await session.flush()
     return location
+
+
+async def list_sites(
+    session: AsyncSession, principal: Principal, params: PageParams
+) -> tuple[list[Site], PageMeta]:
+    """The sites the caller may read (an admin: all of the brand's), newest first."""
+    query = brand_scoped(Site, principal)
+    if not principal.is_admin:
+        query = query.where(Site.id.in_(principal.site_ids))
+    query = query.order_by(Site.created_at.desc(), Site.id.desc())
+    return await fetch_page(session, query, params)
+
+
+async def get_site(
+    session: AsyncSession,
+    principal: Principal,
+    site_id: uuid.UUID,
+    access: Access = Access.read,
+) -> Site:
+    """A site named in a path: 404 when not the brand's, 403 when the caller may not use it."""
+    site = (await session.execute(brand_scoped(Site, principal).where(Site.id == site_id))).scalar()
+    if site is None:
+        raise NotFound(f"No site {site_id}.")
+    check_site_access(principal, site, access)
+    return site
+
+
+async def update_site(
+    session: AsyncSession, principal: Principal, site_id: uuid.UUID, changes: dict[str, Any]
+) -> Site:
+    """Rename a site or change whether its stock may go below zero."""
+    site = await get_site(session, principal, site_id)
+    if changes.get("allow_negative_stock") is False and site.allow_negative_stock:
+        # A level below zero where that is not allowed is what `stockroom verify` reports as
+        # a broken ledger; the stock has to be brought back to zero first.
+        negative = (
+            await session.execute(
+                select(func.count())
+                .select_from(StockLevel)
+                .where(
+                    StockLevel.brand_id == site.brand_id,
+                    StockLevel.site_id == site.id,
+                    StockLevel.on_hand < 0,
+                )
+            )
+        ).scalar_one()
+        if negative:
+            raise ValidationFailed(
+                "Negative stock cannot be turned off while stock at the site is below zero.",
+                [
+                    field_error(
+                        "allow_negative_stock",
+                        f"{negative} stock level(s) at the site are below zero",
+                    )
+                ],
+            )
+    for name, value in changes.items():
+        setattr(site, name, value)
+    await session.flush()
+    return site
+
+
+async def list_locations(
+    session: AsyncSession, principal: Principal, site_id: uuid.UUID, params: PageParams
+) -> tuple[list[Location], PageMeta]:
+    """The bin locations of a site the caller may read, newest first."""
+    site = await get_site(session, principal, site_id)
+    query = (
+        brand_scoped(Location, principal)
+        .where(Location.site_id == site.id)
+        .order_by(Location.created_at.desc(), Location.id.desc())
+    )
+    return await fetch_page(session, query, params)
+
+
+async def add_location(
+    session: AsyncSession, principal: Principal, site_id: uuid.UUID, name: str
+) -> Location:
+    """A new location in a site named in a path; its name must be new in the site (any case)."""
+    site = await get_site(session, principal, site_id)
+    taken = (
+        await session.execute(
+            brand_scoped(Location, principal).where(
+                Location.site_id == site.id, func.lower(Location.name) == name.lower()
+            )
+        )
+    ).first()
+    if taken:
+        raise ValidationFailed(
+            "The site already has a location with this name.",
+            [field_error("name", "already exists in this site")],
+        )
+    return await create_location(session, principal.brand_id, site.id, name)

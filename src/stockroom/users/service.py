@@ -6,14 +6,17 @@ import contextlib
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.auth.principal import Role
+from stockroom.auth.principal import Principal, Role
+from stockroom.auth.scope import brand_scoped, brand_scoped_columns
 from stockroom.auth.tokens import DISPLAY_PREFIX_LENGTH, TOKEN_PREFIX, hash_token, issue_token
 from stockroom.db.models import ApiToken, Site, User, UserSite
 from stockroom.db.models.base import utcnow
 from stockroom.errors import ValidationFailed, field_error
+from stockroom.pagination import PageMeta, PageParams, fetch_page
 
 
 async def create_user(
@@ -39,7 +42,11 @@ async def create_user(
     if default_site_id and default_site_id not in known:
         details.append(field_error("default_site_id", f"unknown site {default_site_id}"))
     taken = (
-        await session.execute(select(User.id).where(User.brand_id == brand_id, User.email == email))
+        await session.execute(
+            select(User.id).where(
+                User.brand_id == brand_id, func.lower(User.email) == email.lower()
+            )
+        )
     ).first()
     if taken:
         details.append(field_error("email", "a user with this email already exists"))
@@ -47,7 +54,14 @@ async def create_user(
         raise ValidationFailed("The user cannot be created.", details)
     user = User(brand_id=brand_id, email=email, role=role.value, default_site_id=default_site_id)
     session.add(user)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # Two concurrent requests for one email (PostgreSQL): the unique index decides.
+        raise ValidationFailed(
+            "The user cannot be created.",
+            [field_error("email", "a user with this email already exists")],
+        ) from exc
     # A default site is readable by its user, so it counts as granted.
     grants = site_ids + (
         [default_site_id] if default_site_id and default_site_id not in site_ids else []
@@ -55,6 +69,37 @@ async def create_user(
     session.add_all(UserSite(brand_id=brand_id, user_id=user.id, site_id=s) for s in grants)
     await session.flush()
     return user
+
+
+async def granted_sites(
+    session: AsyncSession, brand_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The sites granted to each of the users, in a stable order."""
+    grants: dict[uuid.UUID, list[uuid.UUID]] = {user_id: [] for user_id in user_ids}
+    if not grants:
+        return grants
+    rows = await session.execute(
+        brand_scoped_columns(UserSite, brand_id, UserSite.user_id, UserSite.site_id)
+        .where(UserSite.user_id.in_(grants))
+        .order_by(UserSite.user_id, UserSite.site_id)
+    )
+    for user_id, site_id in rows:
+        grants[user_id].append(site_id)
+    return grants
+
+
+async def list_users(
+    session: AsyncSession, principal: Principal, params: PageParams
+) -> tuple[list[User], PageMeta]:
+    """One page of the brand's users, newest first."""
+    query = brand_scoped(User, principal).order_by(User.created_at.desc(), User.id.desc())
+    return await fetch_page(session, query, params)
+
+
+async def get_caller(session: AsyncSession, principal: Principal) -> User:
+    """The calling user's own row (it exists: its token was just accepted)."""
+    query = brand_scoped(User, principal).where(User.id == principal.user_id)
+    return (await session.execute(query)).scalar_one()
 
 
 async def create_token(session: AsyncSession, user: User) -> tuple[ApiToken, str]:
