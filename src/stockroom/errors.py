@@ -186,6 +186,20 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(allowed)
 
 
+def _is_bad_value(exc: BaseException) -> bool:
+    """Did the database refuse a value the client sent (SQLSTATE class 22, data exception)?"""
+    if isinstance(exc, UnicodeEncodeError | asyncpg.DataError):
+        return True
+    orig = getattr(exc, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        if isinstance(candidate, UnicodeEncodeError | asyncpg.DataError):
+            return True
+        sqlstate = getattr(candidate, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith("22"):
+            return True
+    return False
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error leave the service in the contract's shape."""
 
@@ -226,6 +240,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return _render(generic)
 
     async def on_database(_: Request, exc: Exception) -> JSONResponse:
+        if _is_bad_value(exc):
+            return _render(
+                ValidationFailed(
+                    "A value cannot be stored: it is out of range or has characters "
+                    "(such as NUL or unpaired surrogates) that text may not contain."
+                )
+            )
         # Lock/statement timeouts, a restarting database, a dropped connection: the client
         # may retry; nothing was committed because the transaction was rolled back.
         log.warning("database unavailable: %s", type(exc).__name__)
@@ -246,6 +267,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SQLAlchemyTimeoutError, on_database)
     app.add_exception_handler(asyncpg.PostgresError, on_database)
     app.add_exception_handler(asyncpg.InterfaceError, on_database)
+    app.add_exception_handler(UnicodeEncodeError, on_database)
     app.add_exception_handler(Exception, on_unexpected)
 
 

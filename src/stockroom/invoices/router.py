@@ -1,7 +1,95 @@
-"""`/invoices`: to be built (see the issue that owns it)."""
+"""`/invoices`: sell stock, read invoices, void them."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated, Literal
 
-router = APIRouter(tags=["Invoices"])
+from fastapi import APIRouter, Body, Query
+
+from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.errors import error_responses
+from stockroom.invoices import service
+from stockroom.invoices.schemas import Invoice, InvoiceCreate
+from stockroom.pagination import Page, Paging
+
+router = APIRouter(prefix="/invoices", tags=["Invoices"])
+
+
+@router.get(
+    "",
+    operation_id="listInvoices",
+    summary="List invoices",
+    response_model=Page[Invoice],
+    responses=error_responses(401, 403, 422),
+)
+async def list_invoices(
+    session: Session,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
+    workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
+    status: Annotated[
+        Literal["issued", "void"] | None, Query(description="Only invoices in this status.")
+    ] = None,
+) -> Page[Invoice]:
+    """Invoices at every site you may read (or at one site), newest first."""
+    rows, meta = await service.list_invoices(
+        session, principal, paging, site_id=site_id or workspace_id, status=status
+    )
+    return Page[Invoice](data=[Invoice.model_validate(r) for r in rows], meta=meta)
+
+
+@router.post(
+    "",
+    operation_id="createInvoice",
+    summary="Create an invoice",
+    status_code=201,
+    response_model=Invoice,
+    responses=error_responses(401, 403, 409, 422),
+)
+async def create_invoice(
+    session: Session,
+    principal: CurrentPrincipal,
+    site_header: SiteHeader,
+    body: Annotated[InvoiceCreate, Body()],
+) -> Invoice:
+    """Sell the lines at the current site: one `sale` movement (−quantity) per line.
+
+    All lines are sold or none: a line short of stock answers `insufficient_stock`, naming
+    every short line, and nothing is stored. `total` is the sum of quantity × unit_price.
+    """
+    return Invoice.model_validate(
+        await service.create_invoice(session, principal, body, site_header)
+    )
+
+
+@router.get(
+    "/{invoice_id}",
+    operation_id="getInvoice",
+    summary="Get an invoice",
+    response_model=Invoice,
+    responses=error_responses(401, 404),
+)
+async def get_invoice(
+    session: Session, principal: CurrentPrincipal, invoice_id: uuid.UUID
+) -> Invoice:
+    """One invoice of your brand at a site you may read, with its lines and movements."""
+    return Invoice.model_validate(await service.get_invoice(session, principal, invoice_id))
+
+
+@router.post(
+    "/{invoice_id}/void",
+    operation_id="voidInvoice",
+    summary="Void an invoice",
+    response_model=Invoice,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def void_invoice(
+    session: Session, principal: CurrentPrincipal, invoice_id: uuid.UUID
+) -> Invoice:
+    """Void an issued invoice: `return` movements put the sold stock back.
+
+    An invoice is voided once; voiding it again answers 422 and writes nothing.
+    """
+    return Invoice.model_validate(await service.void_invoice(session, principal, invoice_id))

@@ -1,17 +1,137 @@
-"""`/inventory/movements`: the ledger's rows."""
+"""`/inventory/movements`: the ledger's rows — the audit report and one movement by id."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session
-from stockroom.errors import NotFound, error_responses
-from stockroom.movements.schemas import Movement
-from stockroom.movements.service import get_movement
+from stockroom.errors import NotFound, ValidationFailed, error_responses, field_error
+from stockroom.movements import service
+from stockroom.movements.schemas import Movement, MovementType
+from stockroom.pagination import MAX_PER_PAGE, Page, PageParams
 
 router = APIRouter(prefix="/inventory/movements", tags=["Stock movements"])
+
+CSV_MEDIA_TYPE = "text/csv"
+DEFAULT_PAGE_SIZE = 25
+
+
+class CursorMeta(BaseModel):
+    limit: int
+    next_cursor: str | None
+
+
+class MovementCursorPage(BaseModel):
+    """A keyset page: pass `meta.next_cursor` back as `cursor` for the next one (null: the end)."""
+
+    data: list[Movement]
+    meta: CursorMeta
+
+
+def wants_csv(request: Request, format: str | None) -> bool:
+    """`format=csv`, or an Accept header whose most preferred type is text/csv."""
+    if format is not None:
+        return format == "csv"
+    best, best_q = None, 0.0
+    for part in request.headers.get("accept", "").split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if media and q > best_q:
+            best, best_q = media.lower(), q
+    return best == CSV_MEDIA_TYPE
+
+
+_REPORT_RESPONSES = error_responses(401, 403, 422) | {
+    200: {
+        "description": "The movements, newest first: a numbered page, a keyset page "
+        "(with `cursor`/`limit`), or every matching row as CSV.",
+        "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "",
+    operation_id="listStockMovements",
+    summary="Stock movements report",
+    response_model=Page[Movement] | MovementCursorPage,
+    responses=_REPORT_RESPONSES,
+)
+async def list_stock_movements(
+    request: Request,
+    session: Session,
+    principal: CurrentPrincipal,
+    product_id: Annotated[uuid.UUID | None, Query(description="Only this product.")] = None,
+    site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
+    workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
+    type: Annotated[MovementType | None, Query(description="Only this movement type.")] = None,
+    start_date: Annotated[
+        str | None, Query(description="First day (YYYY-MM-DD, UTC), inclusive.")
+    ] = None,
+    end_date: Annotated[
+        str | None, Query(description="Last day (YYYY-MM-DD, UTC), inclusive.")
+    ] = None,
+    page: Annotated[int | None, Query(ge=1, description="Page number, from 1.")] = None,
+    per_page: Annotated[
+        int | None, Query(ge=1, le=MAX_PER_PAGE, description="Items per page, 1–100.")
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=512, description="Keyset paging: `meta.next_cursor` of the last page."),
+    ] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, le=MAX_PER_PAGE, description="Keyset paging: rows per page.")
+    ] = None,
+    format: Annotated[
+        Literal["json", "csv"] | None,
+        Query(description="`csv` streams every matching row as CSV (like Accept: text/csv)."),
+    ] = None,
+) -> Page[Movement] | MovementCursorPage | StreamingResponse:
+    """Movements at the sites you may read (or at one site), newest first, for auditing.
+
+    Dates are inclusive calendar days in UTC. Page through with `page`/`per_page` (with a
+    total) or with `cursor`/`limit` (no total; fast at any depth). `Accept: text/csv` or
+    `format=csv` streams every matching row as CSV, without paging.
+    """
+    filters = service.MovementFilters(
+        product_id=product_id,
+        site_id=site_id or workspace_id,
+        type=type,
+        start_date=start_date,
+        end_date=end_date,
+    )
+    query = await service.movement_report_query(session, principal, filters)
+    if wants_csv(request, format):
+        return StreamingResponse(
+            service.movements_csv(request.app.state.engine, query),
+            media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="movements.csv"'},
+        )
+    keyset = cursor is not None or limit is not None
+    if keyset and (page is not None or per_page is not None):
+        raise ValidationFailed(
+            "Use either page/per_page or cursor/limit, not both.",
+            [field_error("cursor", "cannot be combined with page/per_page")],
+        )
+    if keyset:
+        size = limit or DEFAULT_PAGE_SIZE
+        rows, next_cursor = await service.movements_after_cursor(session, query, cursor, size)
+        return MovementCursorPage(data=rows, meta=CursorMeta(limit=size, next_cursor=next_cursor))
+    params = PageParams(page=page or 1, per_page=per_page or DEFAULT_PAGE_SIZE)
+    data, meta = await service.movements_page(session, query, params)
+    return Page[Movement](data=data, meta=meta)
 
 
 @router.get(
@@ -25,7 +145,7 @@ async def get_stock_movement(
     session: Session, principal: CurrentPrincipal, movement_id: uuid.UUID
 ) -> Movement:
     """One movement of your brand at a site you may read."""
-    movement = await get_movement(session, principal, movement_id)
+    movement = await service.get_movement(session, principal, movement_id)
     if movement is None:
         raise NotFound(f"No movement {movement_id}.")
     return Movement.model_validate(movement)

@@ -1,14 +1,42 @@
-"""Reading the ledger's movements."""
+"""Reading the ledger's movements: one by id, and the filtered audit report.
+
+The report has three ways out of one filtered query: numbered pages (with a total),
+keyset pages (`cursor`/`limit`, no count, so deep pages stay fast on millions of rows),
+and a CSV export read in keyset batches on its own connections.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import csv
+import io
+import json
+import re
 import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, tuple_
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from stockroom.auth.current_site import Access, check_site_access, load_site
 from stockroom.auth.principal import Principal
-from stockroom.auth.scope import brand_scoped
-from stockroom.db.models import StockMovement
+from stockroom.auth.scope import brand_scoped, brand_scoped_columns
+from stockroom.db.models import Product, StockMovement
+from stockroom.errors import ValidationFailed, field_error
+from stockroom.movements.schemas import Movement
+from stockroom.pagination import PageMeta, PageParams, fetch_page
+
+# Rows read per query when exporting CSV: the file is never held in memory whole.
+CSV_BATCH_SIZE = 1000
+CSV_COLUMNS = tuple(Movement.model_fields)
+
+_movement = StockMovement.__table__
+_NEWEST_FIRST = (_movement.c.created_at.desc(), _movement.c.id.desc())
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 async def get_movement(
@@ -23,3 +51,162 @@ async def get_movement(
     if movement is None or not principal.can_read(movement.site_id):
         return None
     return movement
+
+
+@dataclass(frozen=True)
+class MovementFilters:
+    """The report's query filters as the caller sent them (dates still text)."""
+
+    product_id: uuid.UUID | None = None
+    site_id: uuid.UUID | None = None
+    type: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+
+
+def _parse_date(value: str, field: str) -> date:
+    try:
+        if not _DATE.fullmatch(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(
+            "Dates are calendar days in the form YYYY-MM-DD.",
+            [field_error(field, f"not a valid date (YYYY-MM-DD): {value!r}")],
+        ) from None
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+async def movement_report_query(
+    session: AsyncSession, principal: Principal, filters: MovementFilters
+) -> Select[Any]:
+    """The report's rows, newest first: checked filters over the sites the caller may read."""
+    start = _parse_date(filters.start_date, "start_date") if filters.start_date else None
+    end = _parse_date(filters.end_date, "end_date") if filters.end_date else None
+    if start and end and end < start:
+        raise ValidationFailed(
+            "end_date is before start_date.",
+            [field_error("end_date", f"must be on or after start_date ({start.isoformat()})")],
+        )
+    query = brand_scoped_columns(StockMovement, principal, *_movement.c)
+    if filters.site_id is not None:
+        site = await load_site(session, principal, filters.site_id)
+        check_site_access(principal, site, Access.read)
+        query = query.where(_movement.c.site_id == site.id)
+    elif not principal.is_admin:
+        query = query.where(_movement.c.site_id.in_(sorted(principal.site_ids)))
+    if filters.product_id is not None:
+        known = (
+            await session.execute(
+                brand_scoped_columns(Product, principal, Product.id).where(
+                    Product.id == filters.product_id
+                )
+            )
+        ).first()
+        if known is None:
+            raise ValidationFailed(
+                "The product does not exist in your brand.",
+                [field_error("product_id", f"unknown product {filters.product_id}")],
+            )
+        query = query.where(_movement.c.product_id == filters.product_id)
+    if filters.type is not None:
+        query = query.where(_movement.c.type == filters.type)
+    if start is not None:
+        query = query.where(_movement.c.created_at >= _day_start(start))
+    if end is not None and end < date.max:
+        # Inclusive end day: everything before the first instant of the next day (UTC).
+        query = query.where(_movement.c.created_at < _day_start(end + timedelta(days=1)))
+    return query.order_by(*_NEWEST_FIRST)
+
+
+async def movements_page(
+    session: AsyncSession, query: Select[Any], params: PageParams
+) -> tuple[list[Movement], PageMeta]:
+    """One numbered page of the report, with the total count."""
+    rows, meta = await fetch_page(session, query, params, scalars=False)
+    return [Movement.model_validate(row) for row in rows], meta
+
+
+# --- keyset paging ---------------------------------------------------------------------------
+
+
+def encode_cursor(created_at: datetime, movement_id: uuid.UUID) -> str:
+    """An opaque cursor naming the last row a page showed: (created_at, id)."""
+    raw = json.dumps([created_at.astimezone(UTC).isoformat(), str(movement_id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        stamp, movement_id = json.loads(raw)
+        created_at = datetime.fromisoformat(stamp)
+        if created_at.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return created_at.astimezone(UTC), uuid.UUID(movement_id)
+    except (ValueError, TypeError, OverflowError, binascii.Error):
+        raise ValidationFailed(
+            "The cursor is not one this API handed out.",
+            [field_error("cursor", "invalid cursor; pass meta.next_cursor of a previous page")],
+        ) from None
+
+
+def _after(query: Select[Any], created_at: datetime, movement_id: uuid.UUID) -> Select[Any]:
+    # Rows strictly older than the cursor in (created_at desc, id desc) order: one row-value
+    # comparison, which both databases answer from the (brand_id, created_at, id) index.
+    key = tuple_(_movement.c.created_at, _movement.c.id)
+    return query.where(key < tuple_(created_at, movement_id, types=key.type.types))
+
+
+async def movements_after_cursor(
+    session: AsyncSession, query: Select[Any], cursor: str | None, limit: int
+) -> tuple[list[Movement], str | None]:
+    """Up to `limit` rows after the cursor, and the next cursor (None after the last row)."""
+    if cursor is not None:
+        query = _after(query, *decode_cursor(cursor))
+    rows = (await session.execute(query.limit(limit + 1))).mappings().all()
+    page = [Movement.model_validate(row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = encode_cursor(last.created_at, last.id)
+    return page, next_cursor
+
+
+# --- CSV export ------------------------------------------------------------------------------
+
+
+def _csv_text(rows: Sequence[dict[str, Any]], *, header: bool) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if header:
+        writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow("" if row[c] is None else row[c] for c in CSV_COLUMNS)
+    return buffer.getvalue()
+
+
+async def movements_csv(
+    engine: AsyncEngine, query: Select[Any], *, batch_size: int = CSV_BATCH_SIZE
+) -> AsyncIterator[bytes]:
+    """The report's rows as CSV text, read in keyset batches.
+
+    Each batch uses its own short-lived connection: the request's session is closed once
+    the route returns, and a slow reader must not hold a pooled connection for the whole
+    download.
+    """
+    yield _csv_text((), header=True).encode()
+    batch_query = query
+    while True:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(batch_query.limit(batch_size))).mappings().all()
+        if not rows:
+            return
+        movements = [Movement.model_validate(row).model_dump(mode="json") for row in rows]
+        yield _csv_text(movements, header=False).encode()
+        if len(rows) < batch_size:
+            return
+        batch_query = _after(query, rows[-1]["created_at"], rows[-1]["id"])

@@ -1,0 +1,90 @@
+"""Invoice requests and the invoice as every endpoint returns it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer
+
+from stockroom.movements.schemas import Movement
+
+MAX_LINES = 500
+MAX_QUANTITY = 1_000_000_000
+# Money columns are Numeric(18, 4): at most 14 digits before the point and 4 after.
+MONEY_DIGITS, MONEY_PLACES = 18, 4
+
+
+def money_text(value: Decimal) -> str:
+    """A decimal amount as a plain string: `12.5`, `100`, never `1E+2` or `-0`."""
+    return format((value + 0).quantize(Decimal("0.0001")).normalize(), "f")
+
+
+def rfc3339_utc(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+MoneyOut = Annotated[Decimal, PlainSerializer(money_text, return_type=str)]
+Timestamp = Annotated[datetime, PlainSerializer(rfc3339_utc, return_type=str)]
+UnitPrice = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        description="Price of one unit: a decimal ≥ 0 with at most 4 places, "
+        'as a JSON number or a string ("12.50").',
+        examples=["12.50"],
+    ),
+]
+
+
+class InvoiceLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: uuid.UUID
+    quantity: int = Field(strict=True, gt=0, le=MAX_QUANTITY, description="Units sold, > 0.")
+    unit_price: UnitPrice
+    location_id: int | None = Field(
+        None, strict=True, description="Required when the product is location-aware."
+    )
+
+
+class InvoiceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    site_id: uuid.UUID | None = Field(
+        None,
+        validation_alias=AliasChoices("site_id", "workspace_id"),
+        description="Selling site (alias `workspace_id`); defaults to the current site.",
+    )
+    number: str | None = Field(None, min_length=1, max_length=64, examples=["INV-2024-0001"])
+    lines: list[InvoiceLineIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class InvoiceLine(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    product_id: uuid.UUID
+    quantity: int
+    unit_price: MoneyOut
+    location_id: int | None
+
+
+class Invoice(BaseModel):
+    """A sale: its lines, its `sale` movements and, once voided, the `return` movements."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    site_id: uuid.UUID
+    number: str | None
+    status: Literal["issued", "void"]
+    total: MoneyOut
+    lines: list[InvoiceLine]
+    movements: list[Movement]
+    created_at: Timestamp
+    voided_at: Timestamp | None
+    user_id: uuid.UUID | None

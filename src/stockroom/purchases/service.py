@@ -1,0 +1,218 @@
+"""Purchases: stock received at a cost, and the weighted average cost it moves.
+
+Movements have no `purchase_id` column. A purchase's movements are the `purchase`
+movements its one ledger write made: same site, user, reference and `created_at` (the
+purchase row is stamped with the ledger write's time). See `_movements_of`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import BigInteger, Table, bindparam, case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockroom.auth.current_site import Access, check_site_access, load_site, resolve_current_site
+from stockroom.auth.principal import Principal
+from stockroom.auth.scope import brand_scoped, brand_scoped_columns
+from stockroom.db.models import Product, Purchase, StockLevel, StockMovement
+from stockroom.db.models.base import Money, new_id, utcnow
+from stockroom.errors import NotFound
+from stockroom.ledger import LineTarget, MovementDraft, check_line_targets, post_movements
+from stockroom.pagination import PageMeta, PageParams, fetch_page
+from stockroom.purchases.schemas import PurchaseCreate
+
+_movement = StockMovement.__table__
+_product = cast(Table, Product.__table__)
+_level = StockLevel.__table__
+
+
+async def create_purchase(
+    session: AsyncSession, principal: Principal, body: PurchaseCreate, header_site: uuid.UUID | None
+) -> dict[str, Any]:
+    """Receive the lines at the current site: one `purchase` movement each, costs averaged in."""
+    site = await resolve_current_site(
+        session, principal, explicit=body.site_id, header=header_site, access=Access.write
+    )
+    await check_line_targets(
+        session,
+        principal.brand_id,
+        (
+            LineTarget(f"lines[{i}].", line.product_id, site.id, line.location_id)
+            for i, line in enumerate(body.lines)
+        ),
+    )
+    now = utcnow()
+    # Before the levels change: the average weighs the stock on hand before this purchase.
+    await average_in_costs(
+        session,
+        principal.brand_id,
+        ((line.product_id, line.quantity, line.cost_per_unit) for line in body.lines),
+        now=now,
+    )
+    movements = await post_movements(
+        session,
+        principal.brand_id,
+        [
+            MovementDraft(
+                type="purchase",
+                product_id=line.product_id,
+                site_id=site.id,
+                quantity=line.quantity,
+                location_id=line.location_id,
+                reference=body.reference,
+                unit_cost=line.cost_per_unit,
+                field=f"lines[{i}].",
+            )
+            for i, line in enumerate(body.lines)
+        ],
+        user_id=principal.user_id,
+        now=now,
+    )
+    purchase = Purchase(
+        id=new_id(),
+        brand_id=principal.brand_id,
+        site_id=site.id,
+        reference=body.reference,
+        user_id=principal.user_id,
+        created_at=now,
+    )
+    session.add(purchase)
+    await session.flush()
+    return _purchase_view(purchase, movements)
+
+
+async def average_in_costs(
+    session: AsyncSession,
+    brand_id: uuid.UUID,
+    incoming: Iterable[tuple[uuid.UUID, int, Decimal]],
+    *,
+    now: datetime,
+) -> None:
+    """Move each product's `cost_per_unit` to the weighted average with stock coming in.
+
+    new = (on_hand·old + Σ q·cost) / (on_hand + Σ q), where on_hand is the product's
+    stock across the brand before the incoming stock is posted; when that is ≤ 0 the
+    incoming cost alone. Call it before `post_movements` adds the incoming quantities.
+    The database computes it in one UPDATE per product, never read-then-write in Python.
+    """
+    totals: dict[uuid.UUID, list[Any]] = defaultdict(lambda: [0, Decimal(0)])
+    for product_id, units, cost in incoming:
+        totals[product_id][0] += units
+        totals[product_id][1] += units * cost
+    if not totals:
+        return
+    product_ids = sorted(totals)
+    # PostgreSQL: lock the products first, in id order. The UPDATE below then starts (and
+    # reads the levels) only after a concurrent purchase of the same product has committed
+    # both its new cost and its new levels, so neither is averaged in twice or missed.
+    await session.execute(
+        select(_product.c.id)
+        .where(_product.c.brand_id == brand_id, _product.c.id.in_(product_ids))
+        .order_by(_product.c.id)
+        .with_for_update()
+    )
+    on_hand = (
+        select(func.coalesce(func.sum(_level.c.on_hand), 0))
+        .where(_level.c.brand_id == _product.c.brand_id, _level.c.product_id == _product.c.id)
+        .scalar_subquery()
+    )
+    quantity = bindparam("incoming_quantity", type_=BigInteger)
+    amount = bindparam("incoming_amount", type_=Money)
+    averaged = case(
+        (on_hand > 0, (on_hand * _product.c.cost_per_unit + amount) / (on_hand + quantity)),
+        else_=amount / quantity,
+    )
+    await session.execute(
+        update(_product)
+        .where(_product.c.brand_id == brand_id, _product.c.id == bindparam("target_id"))
+        .values(cost_per_unit=func.round(averaged, 4), updated_at=now),
+        [
+            {
+                "target_id": product_id,
+                "incoming_quantity": totals[product_id][0],
+                "incoming_amount": totals[product_id][1],
+            }
+            for product_id in product_ids
+        ],
+    )
+
+
+async def get_purchase(
+    session: AsyncSession, principal: Principal, purchase_id: uuid.UUID
+) -> dict[str, Any]:
+    """One purchase at a site the caller may read (404 otherwise), with its movements."""
+    purchase = (
+        await session.execute(brand_scoped(Purchase, principal).where(Purchase.id == purchase_id))
+    ).scalar()
+    if purchase is None or not principal.can_read(purchase.site_id):
+        raise NotFound(f"No purchase {purchase_id}.")
+    return (await _with_movements(session, principal, [purchase]))[0]
+
+
+async def list_purchases(
+    session: AsyncSession, principal: Principal, params: PageParams, site_id: uuid.UUID | None
+) -> tuple[list[dict[str, Any]], PageMeta]:
+    """Purchases at the sites the caller may read (or one of them), newest first."""
+    query = brand_scoped(Purchase, principal)
+    if site_id is not None:
+        site = await load_site(session, principal, site_id)
+        check_site_access(principal, site, Access.read)
+        query = query.where(Purchase.site_id == site.id)
+    elif not principal.is_admin:
+        query = query.where(Purchase.site_id.in_(sorted(principal.site_ids)))
+    query = query.order_by(Purchase.created_at.desc(), Purchase.id.desc())
+    purchases, meta = await fetch_page(session, query, params)
+    return await _with_movements(session, principal, purchases), meta
+
+
+def _link(site_id: Any, user_id: Any, reference: Any, created_at: Any) -> tuple[Any, ...]:
+    return (site_id, user_id, reference, created_at)
+
+
+async def _with_movements(
+    session: AsyncSession, principal: Principal, purchases: Sequence[Purchase]
+) -> list[dict[str, Any]]:
+    """The purchases with their movements, read in one query (see the module docstring)."""
+    if not purchases:
+        return []
+    rows = (
+        await session.execute(
+            brand_scoped_columns(StockMovement, principal, *_movement.c)
+            .where(
+                _movement.c.type == "purchase",
+                _movement.c.site_id.in_({p.site_id for p in purchases}),
+                _movement.c.created_at.in_({p.created_at for p in purchases}),
+            )
+            .order_by(_movement.c.product_id, _movement.c.location_id, _movement.c.id)
+        )
+    ).mappings()
+    movements: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        link = _link(row["site_id"], row["user_id"], row["reference"], row["created_at"])
+        movements[link].append(dict(row))
+    return [
+        _purchase_view(
+            purchase,
+            movements[
+                _link(purchase.site_id, purchase.user_id, purchase.reference, purchase.created_at)
+            ],
+        )
+        for purchase in purchases
+    ]
+
+
+def _purchase_view(purchase: Purchase, movements: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": purchase.id,
+        "site_id": purchase.site_id,
+        "reference": purchase.reference,
+        "movements": list(movements),
+        "created_at": purchase.created_at,
+        "user_id": purchase.user_id,
+    }
