@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 T = TypeVar("T")
 
 MAX_PER_PAGE = 100
+# Far beyond any real list; keeps the OFFSET inside the databases' 64-bit integers.
+MAX_PAGE = 1_000_000_000
 
 
 class PageMeta(BaseModel):
@@ -37,7 +39,7 @@ class PageParams(BaseModel):
 
 
 def page_params(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")] = 1,
     per_page: Annotated[
         int, Query(ge=1, le=MAX_PER_PAGE, description="Items per page, 1–100.")
     ] = 25,

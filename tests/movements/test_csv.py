@@ -30,6 +30,7 @@ CONTRACT_COLUMNS = [
     "unit_cost",
     "user_id",
     "created_at",
+    "purchase_id",  # beyond the contract's fields, last so the contract's order stands
 ]
 
 

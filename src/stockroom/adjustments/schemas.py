@@ -6,7 +6,16 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+)
 
 # Quantities are plain JSON integers (no "5", no 5.0, no true) within a sane range.
 MAX_QUANTITY = 1_000_000_000
@@ -15,6 +24,9 @@ ExpectedOnHand = Annotated[
     int | None,
     Field(
         strict=True,
+        # A level is a 64-bit integer; anything beyond it cannot be the current figure.
+        ge=-(2**63),
+        le=2**63 - 1,
         description="Compare-and-set: write only if the level is exactly this now; "
         "otherwise nothing is written and the answer is 409 `stale_quantity`.",
     ),
@@ -28,6 +40,21 @@ SiteId = Annotated[
 ]
 
 
+def _storable(value: str) -> str:
+    # PostgreSQL text cannot hold U+0000 nor lone surrogates: refuse them here, as a 422,
+    # rather than fail at the database (and differently on SQLite).
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+
+
 def _non_zero(value: int) -> int:
     if value == 0:
         raise ValueError("must not be 0")
@@ -39,8 +66,8 @@ class SingleAdjustment(BaseModel):
 
     product_id: uuid.UUID
     quantity: Quantity = Field(description="Signed change: positive adds stock, negative removes.")
-    reason_code: str | None = Field(None, max_length=64, examples=["waste"])
-    reason_description: str | None = Field(None, max_length=1000)
+    reason_code: Text | None = Field(None, max_length=64, examples=["waste"])
+    reason_description: Text | None = Field(None, max_length=1000)
     location_id: int | None = Field(
         None, strict=True, description="Required when the product is location-aware."
     )
@@ -74,8 +101,8 @@ class BatchAdjustment(BaseModel):
 
     products: list[BatchLine] = Field(min_length=1, max_length=500)
     reason: BatchReason
-    notes: str | None = Field(None, max_length=1000)
-    reference: str | None = Field(None, max_length=255)
+    notes: Text | None = Field(None, max_length=1000)
+    reference: Text | None = Field(None, max_length=255)
     site_id: SiteId = None
 
 

@@ -9,6 +9,8 @@ which is then committed — only then does the client get the response. A reques
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +40,13 @@ from stockroom.idempotency.store import (
 )
 
 SCOPE_KEY = "stockroom.idempotency"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# JSON escapes of what no text column should hold: NUL (PostgreSQL cannot store it) and
+# UTF-16 surrogates that are not a high+low pair (not encodable as UTF-8).
+_NUL = re.compile(rb"\\u0000|\x00")
+_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+)
 HEADER = b"idempotency-key"
 
 
@@ -84,17 +93,28 @@ class RequestGuard:
                 send, PayloadTooLarge(f"The body is over {self.max_body_bytes} bytes.")
             )
             return
-        key_header = headers.get(HEADER)
-        if scope["method"] != "POST" or key_header is None:
-            if declared is None and scope["method"] in {"POST", "PUT", "PATCH"}:
-                body = await self._read_body(receive, send)
-                if body is None:
-                    return
-                await self.app(scope, _replay_body(body, receive), send)
-                return
+        if scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        await self._idempotent(scope, receive, send, headers)
+        body = await self._read_body(receive, send)
+        if body is None:
+            return
+        if has_unstorable_text(body):
+            await _send_error(
+                send,
+                ValidationFailed(
+                    "Text may not contain NUL characters or unpaired surrogates.",
+                    [
+                        field_error(path, "contains NUL or an unpaired surrogate")
+                        for path in unstorable_fields(body)
+                    ],
+                ),
+            )
+            return
+        if scope["method"] == "POST" and HEADER in headers:
+            await self._idempotent(scope, receive, send, headers, body)
+        else:
+            await self.app(scope, _replay_body(body, receive), send)
 
     async def _read_body(self, receive: Receive, send: Send) -> bytes | None:
         chunks: list[bytes] = []
@@ -115,7 +135,7 @@ class RequestGuard:
                 return b"".join(chunks)
 
     async def _idempotent(
-        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes]
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes], body: bytes
     ) -> None:
         raw_key = headers[HEADER]
         key = raw_key.decode("latin-1").strip()
@@ -127,9 +147,6 @@ class RequestGuard:
                     [field_error("Idempotency-Key", "must be 1 to 255 characters")],
                 ),
             )
-            return
-        body = await self._read_body(receive, send)
-        if body is None:
             return
         app_state = scope["app"].state
         sessionmaker = app_state.sessionmaker
@@ -207,6 +224,46 @@ class RequestGuard:
             return
         for message in buffered:
             await send(message)
+
+
+def has_unstorable_text(body: bytes) -> bool:
+    """Does a JSON body carry NUL or an unpaired surrogate (which no database text can hold)?"""
+    if _NUL.search(body):
+        return True
+    if b"\\u" not in body:
+        return False
+    # A pair matches as one 12-character run; a lone surrogate matches as 6 characters.
+    return any(len(m.group()) == 6 for m in _SURROGATE.finditer(body))
+
+
+def _is_unstorable(text: str) -> bool:
+    return "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
+def unstorable_fields(body: bytes) -> list[str]:
+    """The field paths (`products[1].notes`) whose text `has_unstorable_text` objected to."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return ["body"]
+    found: list[str] = []
+
+    def walk(value: object, path: str) -> None:
+        if isinstance(value, str):
+            if _is_unstorable(value):
+                found.append(path or "body")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                if _is_unstorable(str(key)):
+                    found.append(child)
+                walk(item, child)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+
+    walk(document, "")
+    return found or ["body"]
 
 
 def _replay_body(body: bytes, receive: Receive) -> Receive:

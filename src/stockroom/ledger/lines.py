@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stockroom.db.models import Location, Product
 from stockroom.errors import ValidationFailed, field_error
 
+MAX_LOCATION_ID = 2**31 - 1  # locations.id is a 32-bit integer
+
 
 @dataclass(frozen=True, slots=True)
 class LineTarget:
@@ -35,7 +37,12 @@ async def check_line_targets(
     """Validate every target at once; return the products by id."""
     targets = list(targets)
     product_ids = {t.product_id for t in targets}
-    location_ids = {t.location_id for t in targets if t.location_id is not None}
+    # Ids outside the column's range name no location (and would overflow the driver).
+    location_ids = {
+        t.location_id
+        for t in targets
+        if t.location_id is not None and 0 < t.location_id <= MAX_LOCATION_ID
+    }
     products = {
         p.id: p
         for p in (

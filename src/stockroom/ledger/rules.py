@@ -27,6 +27,7 @@ class MovementDraft:
     reason_description: str | None = None
     invoice_id: uuid.UUID | None = None
     transfer_id: uuid.UUID | None = None
+    purchase_id: uuid.UUID | None = None
     unit_cost: Decimal | None = None
     # Compare-and-set: the level this line changes must be exactly this before the write.
     expected_on_hand: int | None = None

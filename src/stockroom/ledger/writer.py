@@ -20,6 +20,7 @@ from stockroom.db.models import Site, StockLevel, StockMovement
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import InsufficientStock, StaleQuantity
 from stockroom.ledger.rules import LevelChange, MovementDraft, goes_short, level_changes
+from stockroom.observability.metrics import count_insufficient_stock, count_movements_on_commit
 
 levels = StockLevel.__table__
 movements = StockMovement.__table__
@@ -57,12 +58,15 @@ async def post_movements(
             [_detail(p) for p in stale],
         )
     if short:
+        count_insufficient_stock()  # metrics only (Prometheus counter); no FastAPI here
         raise InsufficientStock(
             "Not enough stock; nothing was written.", [_detail(p) for p in short]
         )
     rows = [_movement_row(brand_id, draft, user_id, now) for draft in drafts]
     if rows:
         await session.execute(insert(movements), rows)
+        # Metrics only: counted by type if and when the caller's transaction commits.
+        count_movements_on_commit(session, rows)
     return rows
 
 
@@ -85,6 +89,7 @@ def _movement_row(
         "reason_description": draft.reason_description,
         "invoice_id": draft.invoice_id,
         "transfer_id": draft.transfer_id,
+        "purchase_id": draft.purchase_id,
         "unit_cost": draft.unit_cost,
         "user_id": user_id,
         "created_at": now,

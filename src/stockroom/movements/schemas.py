@@ -36,6 +36,8 @@ class Movement(BaseModel):
     unit_cost: Decimal | None
     user_id: uuid.UUID | None
     created_at: datetime
+    # Beyond the contract's fields: the purchase a `purchase` movement came from.
+    purchase_id: uuid.UUID | None = None
 
     @field_serializer("created_at")
     def _rfc3339_utc(self, value: datetime) -> str:

@@ -1,8 +1,6 @@
 """Purchases: stock received at a cost, and the weighted average cost it moves.
 
-Movements have no `purchase_id` column. A purchase's movements are the `purchase`
-movements its one ledger write made: same site, user, reference and `created_at` (the
-purchase row is stamped with the ledger write's time). See `_movements_of`.
+Each `purchase` movement carries its purchase's id (`purchase_id`).
 """
 
 from __future__ import annotations
@@ -48,6 +46,7 @@ async def create_purchase(
         ),
     )
     now = utcnow()
+    purchase_id = new_id()
     # Before the levels change: the average weighs the stock on hand before this purchase.
     await average_in_costs(
         session,
@@ -67,6 +66,7 @@ async def create_purchase(
                 location_id=line.location_id,
                 reference=body.reference,
                 unit_cost=line.cost_per_unit,
+                purchase_id=purchase_id,
                 field=f"lines[{i}].",
             )
             for i, line in enumerate(body.lines)
@@ -75,7 +75,7 @@ async def create_purchase(
         now=now,
     )
     purchase = Purchase(
-        id=new_id(),
+        id=purchase_id,
         brand_id=principal.brand_id,
         site_id=site.id,
         reference=body.reference,
@@ -171,40 +171,23 @@ async def list_purchases(
     return await _with_movements(session, principal, purchases), meta
 
 
-def _link(site_id: Any, user_id: Any, reference: Any, created_at: Any) -> tuple[Any, ...]:
-    return (site_id, user_id, reference, created_at)
-
-
 async def _with_movements(
     session: AsyncSession, principal: Principal, purchases: Sequence[Purchase]
 ) -> list[dict[str, Any]]:
-    """The purchases with their movements, read in one query (see the module docstring)."""
+    """The purchases with their movements, read in one query."""
     if not purchases:
         return []
     rows = (
         await session.execute(
             brand_scoped_columns(StockMovement, principal, *_movement.c)
-            .where(
-                _movement.c.type == "purchase",
-                _movement.c.site_id.in_({p.site_id for p in purchases}),
-                _movement.c.created_at.in_({p.created_at for p in purchases}),
-            )
+            .where(_movement.c.purchase_id.in_([p.id for p in purchases]))
             .order_by(_movement.c.product_id, _movement.c.location_id, _movement.c.id)
         )
     ).mappings()
-    movements: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    movements: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        link = _link(row["site_id"], row["user_id"], row["reference"], row["created_at"])
-        movements[link].append(dict(row))
-    return [
-        _purchase_view(
-            purchase,
-            movements[
-                _link(purchase.site_id, purchase.user_id, purchase.reference, purchase.created_at)
-            ],
-        )
-        for purchase in purchases
-    ]
+        movements[row["purchase_id"]].append(dict(row))
+    return [_purchase_view(purchase, movements[purchase.id]) for purchase in purchases]
 
 
 def _purchase_view(purchase: Purchase, movements: Sequence[dict[str, Any]]) -> dict[str, Any]:

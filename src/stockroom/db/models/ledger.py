@@ -70,6 +70,15 @@ class StockMovement(Base):
         ),
         Index("ix_stock_movements_brand_id_invoice_id", "brand_id", "invoice_id"),
         Index("ix_stock_movements_brand_id_transfer_id", "brand_id", "transfer_id"),
+        Index("ix_stock_movements_brand_id_purchase_id", "brand_id", "purchase_id"),
+        # The report for one site (or a non-admin's sites): newest first, keyset (created_at, id).
+        Index(
+            "ix_stock_movements_brand_id_site_id_created_at",
+            "brand_id",
+            "site_id",
+            "created_at",
+            "id",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -87,6 +96,9 @@ class StockMovement(Base):
     reason_description: Mapped[str | None] = mapped_column(Text)
     invoice_id: Mapped[uuid.UUID | None] = mapped_column()
     transfer_id: Mapped[uuid.UUID | None] = mapped_column()
+    # The purchase document a `purchase` movement belongs to (not in the contract's fields;
+    # answered as an extra field so integrators can link them).
+    purchase_id: Mapped[uuid.UUID | None] = mapped_column()
     unit_cost: Mapped[Decimal | None] = mapped_column()
     user_id: Mapped[uuid.UUID | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
