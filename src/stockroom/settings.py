@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     # Largest request body accepted (413 `payload_too_large` above it).
     max_body_bytes: int = 1_048_576
     log_sql: bool = False
+    # Seconds a worker may keep using a token → user lookup (see auth/token_cache.py).
+    auth_cache_seconds: float = 5.0
 
 
 @lru_cache

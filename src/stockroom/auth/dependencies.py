@@ -11,10 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.auth.principal import Principal, Role
+from stockroom.auth.token_cache import TOKEN_CACHE
 from stockroom.auth.tokens import hash_token, looks_like_token
 from stockroom.db.models import ApiToken, User, UserSite
 from stockroom.db.session import get_session
 from stockroom.errors import Unauthenticated
+from stockroom.observability.context import bind_brand
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
@@ -33,6 +35,10 @@ def bearer_token(header: str | None) -> str:
 async def load_principal(session: AsyncSession, token: str) -> Principal:
     """Resolve a token to its user with one query; revoked or unknown tokens are refused."""
     token_hash = hash_token(token)
+    cached = TOKEN_CACHE.get(token_hash)
+    if cached is not None:
+        bind_brand(cached.brand_id)
+        return cached
     rows = (
         await session.execute(
             select(
@@ -54,13 +60,16 @@ async def load_principal(session: AsyncSession, token: str) -> Principal:
     if not rows or not hmac.compare_digest(rows[0][0], token_hash):
         raise Unauthenticated("The token is unknown or has been revoked.")
     _, user_id, brand_id, role, default_site_id, _ = rows[0]
-    return Principal(
+    bind_brand(brand_id)  # observability: the request's log line names its brand
+    principal = Principal(
         user_id=user_id,
         brand_id=brand_id,
         role=Role(role),
         site_ids=frozenset(row[5] for row in rows if row[5] is not None),
         default_site_id=default_site_id,
     )
+    TOKEN_CACHE.put(token_hash, principal)
+    return principal
 
 
 async def get_principal(request: Request, session: Session) -> Principal:

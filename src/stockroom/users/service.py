@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.auth.principal import Principal, Role
 from stockroom.auth.scope import brand_scoped, brand_scoped_columns
+from stockroom.auth.token_cache import TOKEN_CACHE
 from stockroom.auth.tokens import DISPLAY_PREFIX_LENGTH, TOKEN_PREFIX, hash_token, issue_token
 from stockroom.db.models import ApiToken, Site, User, UserSite
 from stockroom.db.models.base import utcnow
@@ -128,6 +129,8 @@ async def revoke_tokens(session: AsyncSession, prefix_or_id: str) -> int:
         conditions.append(ApiToken.id == uuid.UUID(prefix_or_id))
     if not conditions:
         return 0
+    # Tokens cached in this process are forgotten now; other processes within the cache TTL.
+    TOKEN_CACHE.clear()
     result = await session.execute(
         update(ApiToken)
         .where(or_(*conditions), ApiToken.revoked_at.is_(None))
