@@ -1,7 +1,41 @@
-"""`/inventory/initial-stock`: to be built (see the issue that owns it)."""
+"""`/inventory/initial-stock`: set up stock tracking of products at a site."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter(tags=["Initial stock"])
+from fastapi import APIRouter, Body
+
+from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.errors import error_responses
+from stockroom.initial_stock import service
+from stockroom.initial_stock.schemas import InitialStockRequest
+from stockroom.movements.schemas import Movement, MovementList
+
+router = APIRouter(prefix="/inventory/initial-stock", tags=["Initial stock"])
+
+
+@router.post(
+    "",
+    operation_id="createInitialStock",
+    summary="Set initial stock at a site",
+    status_code=201,
+    response_model=MovementList,
+    responses=error_responses(401, 403, 422),
+)
+async def create_initial_stock(
+    session: Session,
+    principal: CurrentPrincipal,
+    site_header: SiteHeader,
+    body: Annotated[InitialStockRequest, Body()],
+) -> MovementList:
+    """Record the opening stock of 1–500 products at the current site, all or none.
+
+    Each product may appear once. A product that already has any movement at the site →
+    422 `already_initialized` (nothing is written; `details` name each such line). A line
+    with `cost_per_unit` records it as the movement's `unit_cost` and moves the product's
+    `cost_per_unit` to the weighted average of the stock already held across the brand (at
+    the old cost) and this quantity (at the new cost).
+    """
+    rows = await service.create_initial_stock(session, principal, body, site_header)
+    return MovementList(data=[Movement.model_validate(r) for r in rows])

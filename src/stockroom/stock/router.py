@@ -1,7 +1,86 @@
-"""`/inventory`: to be built (see the issue that owns it)."""
+"""`/inventory/...` stock reads: a product's stock, the levels listing, low-stock alerts."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
 
-router = APIRouter(tags=["Stock levels"])
+from fastapi import APIRouter, Query
+
+from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.errors import error_responses
+from stockroom.pagination import Page, Paging
+from stockroom.stock import service
+from stockroom.stock.schemas import LowStockItem, ProductStock, StockLevelItem
+
+router = APIRouter(prefix="/inventory", tags=["Stock levels"])
+
+SiteQuery = Annotated[uuid.UUID | None, Query(description="A site of your brand.")]
+WorkspaceQuery = Annotated[uuid.UUID | None, Query(description="Alias of site_id.")]
+
+
+@router.get(
+    "/products/{product_id}/stock",
+    operation_id="getProductStock",
+    summary="Get a product's stock at every site",
+    response_model=ProductStock,
+    responses=error_responses(401, 404),
+)
+async def get_product_stock(
+    session: Session, principal: CurrentPrincipal, product_id: uuid.UUID
+) -> ProductStock:
+    """The product's on-hand at every site you may read, with its per-location levels.
+
+    Every readable site is listed (on-hand 0 where the product has never been);
+    `locations` lists the locations holding a level of a location-aware product;
+    `total` is the sum over the listed sites.
+    """
+    return await service.product_stock(session, principal, product_id)
+
+
+@router.get(
+    "/stock",
+    operation_id="listStockLevels",
+    summary="List stock levels",
+    response_model=Page[StockLevelItem],
+    responses=error_responses(401, 403, 422),
+)
+async def list_stock_levels(
+    session: Session,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    site_id: SiteQuery = None,
+    workspace_id: WorkspaceQuery = None,
+    product_id: Annotated[uuid.UUID | None, Query(description="Only this product.")] = None,
+) -> Page[StockLevelItem]:
+    """On-hand per product and site (locations summed) at the sites you may read, by SKU."""
+    rows, meta = await service.list_stock_levels(
+        session, principal, paging, site_id=site_id or workspace_id, product_id=product_id
+    )
+    return Page[StockLevelItem](data=[StockLevelItem.model_validate(r) for r in rows], meta=meta)
+
+
+@router.get(
+    "/low-stock",
+    operation_id="listLowStock",
+    summary="List products below their minimum stock at a site",
+    response_model=Page[LowStockItem],
+    responses=error_responses(401, 403, 422),
+)
+async def list_low_stock(
+    session: Session,
+    principal: CurrentPrincipal,
+    site_header: SiteHeader,
+    paging: Paging,
+    site_id: SiteQuery = None,
+    workspace_id: WorkspaceQuery = None,
+) -> Page[LowStockItem]:
+    """Active products whose on-hand at the site is below `min_stock`, biggest shortfall first.
+
+    The site defaults to the current site. A product never stocked there counts as 0 on
+    hand, so it is listed when its `min_stock` is above 0. Ties are ordered by SKU.
+    """
+    rows, meta = await service.low_stock(
+        session, principal, paging, site_id=site_id or workspace_id, header_site=site_header
+    )
+    return Page[LowStockItem](data=[LowStockItem.model_validate(r) for r in rows], meta=meta)

@@ -1,0 +1,213 @@
+"""Reading stock levels: one product everywhere, a paginated listing, and low stock at a site.
+
+Levels are read from `stock_levels` (which the ledger keeps equal to the sum of movements);
+a location-aware product has one level per location, summed here per site.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, cast
+
+from sqlalchemy import BigInteger, Select, Table, and_, func, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockroom.auth.current_site import Access, check_site_access, load_site, resolve_current_site
+from stockroom.auth.principal import Principal
+from stockroom.auth.scope import brand_scoped_columns
+from stockroom.db.models import NO_LOCATION, Product, Site, StockLevel
+from stockroom.errors import NotFound, ValidationFailed, field_error
+from stockroom.pagination import PageMeta, PageParams, fetch_page
+from stockroom.stock.schemas import LocationStock, ProductStock, SiteStock
+
+products = cast(Table, Product.__table__)
+levels = cast(Table, StockLevel.__table__)
+
+
+def _only_readable(query: Select[Any], principal: Principal, site_column: Any) -> Select[Any]:
+    """Keep the rows of sites the caller may read (admins read every site of the brand)."""
+    return query if principal.is_admin else query.where(site_column.in_(principal.site_ids))
+
+
+async def product_stock(
+    session: AsyncSession, principal: Principal, product_id: uuid.UUID
+) -> ProductStock:
+    """A product's stock at every site the caller may read (404 when not in the brand).
+
+    Every readable site is listed, with on-hand 0 where the product has never been; a
+    site's `locations` lists the locations that hold a level of the product.
+    """
+    known = (
+        await session.execute(
+            brand_scoped_columns(Product, principal, Product.id).where(Product.id == product_id)
+        )
+    ).first()
+    if known is None:
+        raise NotFound(f"No product {product_id}.")
+    query = (
+        brand_scoped_columns(
+            Site, principal, Site.id, Site.name, levels.c.location_id, levels.c.on_hand
+        )
+        .outerjoin(
+            levels,
+            and_(
+                levels.c.brand_id == Site.brand_id,
+                levels.c.site_id == Site.id,
+                levels.c.product_id == product_id,
+            ),
+        )
+        .order_by(Site.name, Site.id, levels.c.location_id)
+    )
+    rows = (await session.execute(_only_readable(query, principal, Site.id))).all()
+    by_site: dict[uuid.UUID, SiteStock] = {}
+    for site_id, site_name, location_id, on_hand in rows:
+        entry = by_site.get(site_id)
+        if entry is None:
+            entry = by_site[site_id] = SiteStock(
+                site_id=site_id, site_name=site_name, on_hand=0, locations=[]
+            )
+        if on_hand is None:
+            continue
+        entry.on_hand += on_hand
+        if location_id != NO_LOCATION:
+            entry.locations.append(LocationStock(location_id=location_id, on_hand=on_hand))
+    listed = list(by_site.values())
+    return ProductStock(product_id=product_id, total=sum(s.on_hand for s in listed), sites=listed)
+
+
+async def list_stock_levels(
+    session: AsyncSession,
+    principal: Principal,
+    params: PageParams,
+    *,
+    site_id: uuid.UUID | None,
+    product_id: uuid.UUID | None,
+) -> tuple[list[dict[str, Any]], PageMeta]:
+    """Levels per product and site (locations summed) at sites the caller may read.
+
+    Ordered by SKU, then site id. A product appears at a site once any movement has
+    touched it there, even when its on-hand is now 0.
+    """
+    on_hand = sql_cast(func.sum(levels.c.on_hand), BigInteger)
+    query = (
+        brand_scoped_columns(
+            StockLevel,
+            principal,
+            levels.c.product_id,
+            products.c.sku,
+            products.c.name,
+            levels.c.site_id,
+            on_hand.label("on_hand"),
+            products.c.min_stock,
+        )
+        .join(
+            products,
+            and_(products.c.brand_id == levels.c.brand_id, products.c.id == levels.c.product_id),
+        )
+        .group_by(
+            levels.c.product_id,
+            products.c.sku,
+            products.c.name,
+            levels.c.site_id,
+            products.c.min_stock,
+        )
+        .order_by(products.c.sku, levels.c.site_id)
+    )
+    if site_id is not None:
+        site = await load_site(session, principal, site_id)
+        check_site_access(principal, site, Access.read)
+        query = query.where(levels.c.site_id == site.id)
+    else:
+        query = _only_readable(query, principal, levels.c.site_id)
+    if product_id is not None:
+        await _require_product(session, principal, product_id)
+        query = query.where(levels.c.product_id == product_id)
+    rows, meta = await fetch_page(session, query, params, scalars=False)
+    return [dict(r) for r in rows], meta
+
+
+def low_stock_query(brand_id: uuid.UUID, site_id: uuid.UUID) -> Select[Any]:
+    """Products below `min_stock` at one site, as ONE set-based query, biggest shortfall first.
+
+    Each active product of the brand gets its on-hand at the site from a correlated sum
+    over its levels (locations summed); a product never stocked there counts as 0 — a shop
+    that has none of a product it should keep is short of it. Archived products are left
+    out. The rule is literally on_hand < min_stock, so at a site that allows negative stock
+    a product with min_stock 0 and on-hand −3 is short by 3.
+
+    Why a correlated sum rather than a join to aggregated levels: its plan does not depend
+    on table statistics. Each product's levels are one probe of the (brand_id, site_id,
+    product_id) index, so 100,000 products cost 100,000 cheap probes, always. A join looked
+    as fast, until a catalogue import left PostgreSQL's statistics stale: it then estimated
+    one product and nested-looped over every level of the site per product (seconds).
+    """
+    held = (
+        select(sql_cast(func.sum(levels.c.on_hand), BigInteger))
+        .where(
+            levels.c.brand_id == products.c.brand_id,
+            levels.c.site_id == site_id,
+            levels.c.product_id == products.c.id,
+        )
+        .scalar_subquery()
+    )
+    per_product = (
+        select(
+            products.c.id.label("product_id"),
+            products.c.sku,
+            products.c.name,
+            products.c.min_stock,
+            func.coalesce(held, 0).label("on_hand"),
+        )
+        .where(products.c.brand_id == brand_id, products.c.archived.is_(False))
+        # OFFSET 0 keeps the subquery whole, so the sum is computed once per product and not
+        # again for the filter and the sort key (PostgreSQL would otherwise inline it).
+        .offset(0)
+        .subquery("per_product")
+    )
+    shortfall = (per_product.c.min_stock - per_product.c.on_hand).label("shortfall")
+    return (
+        select(
+            per_product.c.product_id,
+            per_product.c.sku,
+            per_product.c.name,
+            per_product.c.on_hand,
+            per_product.c.min_stock,
+            shortfall,
+        )
+        .where(per_product.c.on_hand < per_product.c.min_stock)
+        .order_by(shortfall.desc(), per_product.c.sku)
+    )
+
+
+async def low_stock(
+    session: AsyncSession,
+    principal: Principal,
+    params: PageParams,
+    *,
+    site_id: uuid.UUID | None,
+    header_site: uuid.UUID | None,
+) -> tuple[list[dict[str, Any]], PageMeta]:
+    """Low-stock items at the current site (which the caller must be able to read)."""
+    site = await resolve_current_site(
+        session, principal, explicit=site_id, header=header_site, access=Access.read
+    )
+    rows, meta = await fetch_page(
+        session, low_stock_query(principal.brand_id, site.id), params, scalars=False
+    )
+    return [dict(r) | {"site_id": site.id} for r in rows], meta
+
+
+async def _require_product(
+    session: AsyncSession, principal: Principal, product_id: uuid.UUID
+) -> None:
+    known = (
+        await session.execute(
+            brand_scoped_columns(Product, principal, Product.id).where(Product.id == product_id)
+        )
+    ).first()
+    if known is None:
+        raise ValidationFailed(
+            "The product does not exist in your brand.",
+            [field_error("product_id", f"unknown product {product_id}")],
+        )
