@@ -7,8 +7,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # pytest -n: two cores, two workers; override with PYTEST_ARGS.
 PYTEST_ARGS ?= -n 2
+# apt-get needs root; anyone else goes through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install serve test fmt lint typecheck check bench clean
+.PHONY: install serve test fmt lint typecheck check bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required"'
@@ -22,21 +24,37 @@ install: $(STAMP)
 serve: install
 	$(BIN)/stockroom serve --host $(HOST) --port $(PORT) --seed-demo
 
-test: install
+test: install browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Debian's Chromium for the dashboard's browser test, driven by the playwright package of the
+# dev extras (never `playwright install`: no browser is downloaded). Outside CI a failed
+# install only warns, and that test skips; under CI=true it fails.
+browser: install
+	@test -x /usr/bin/chromium || $(SUDO) sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium' \
+	  || { [ "$$CI" != true ] && echo "browser: Chromium is not installed; the browser test will skip"; }
+	@$(BIN)/python -c 'import playwright' || { echo "browser: the playwright package is missing"; exit 1; }
+
 fmt: install
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests $(wildcard bench)
+	$(BIN)/ruff check --fix src tests $(wildcard bench)
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff format --check src tests $(wildcard bench)
 
 typecheck: install
 	$(BIN)/mypy
 
 check: lint typecheck test
+
+# The API against the raw-SQL limit on PostgreSQL and SQLite; writes BENCHMARKS.md (~15 min).
+# BENCH_SECONDS (20) sets each load phase; BENCH_POSTGRES_URL the server to use.
+bench: install
+	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	@command -v pgbench >/dev/null || { echo "bench: pgbench not found (it ships with PostgreSQL)"; exit 1; }
+	@test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet --disable-pip-version-check py-spy
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache stockroom.db stockroom.db-* .stockroom
