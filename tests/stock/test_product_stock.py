@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
 
@@ -120,7 +118,7 @@ async def test_a_product_of_another_brand_is_not_found(
     assert response.json()["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize("product_id", [str(uuid.uuid4()), "12"])
+@pytest.mark.parametrize("product_id", ["5b0d8a5e-6f44-4c1e-9d3a-0c2b7e1f9a13", "12"])
 async def test_an_unknown_product_is_not_found(
     client: httpx.AsyncClient, db: Database, product_id: str
 ) -> None:

@@ -276,7 +276,7 @@ async def test_a_movement_that_is_not_a_transfer_is_not_found_here(
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("movement_id", [str(uuid.uuid4()), "not-a-uuid"])
+@pytest.mark.parametrize("movement_id", ["5b0d8a5e-6f44-4c1e-9d3a-0c2b7e1f9a12", "not-a-uuid"])
 async def test_an_unknown_transfer_id_is_not_found(
     client: httpx.AsyncClient, db: Database, movement_id: str
 ) -> None:
