@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from stockroom.adjustments.router import router as adjustments_router
+from stockroom.auth.token_cache import TOKEN_CACHE
 from stockroom.catalog.router import router as catalog_router
+from stockroom.dashboard.router import router as dashboard_router
 from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.errors import install_error_handlers
 from stockroom.health.router import router as health_router
@@ -16,6 +18,8 @@ from stockroom.idempotency.middleware import RequestGuard
 from stockroom.initial_stock.router import router as initial_stock_router
 from stockroom.invoices.router import router as invoices_router
 from stockroom.movements.router import router as movements_router
+from stockroom.observability.middleware import RequestObservability
+from stockroom.observability.router import router as metrics_router
 from stockroom.purchases.router import router as purchases_router
 from stockroom.settings import Settings, get_settings
 from stockroom.sites.router import router as sites_router
@@ -35,6 +39,8 @@ ROUTERS = [
     sites_router,
     users_router,
     health_router,
+    dashboard_router,
+    metrics_router,
 ]
 
 
@@ -58,8 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    TOKEN_CACHE.ttl_seconds = settings.auth_cache_seconds
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestObservability)  # outermost: ids, times and counts every request
     for router in ROUTERS:
         app.include_router(router)
     return app
