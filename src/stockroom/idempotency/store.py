@@ -15,8 +15,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
+from typing import cast
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +28,7 @@ KEEP = timedelta(hours=24)
 LEASE = timedelta(seconds=60)
 PURGE_CHANCE = 0.01
 
-keys = IdempotencyKey.__table__
+keys = cast(Table, IdempotencyKey.__table__)
 
 
 def request_fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
@@ -52,7 +53,7 @@ class ClaimResult:
     body: bytes | None = None
 
 
-def _this_key(brand_id: uuid.UUID, key: str) -> object:
+def _this_key(brand_id: uuid.UUID, key: str) -> ColumnElement[bool]:
     return and_(keys.c.brand_id == brand_id, keys.c.key == key)
 
 

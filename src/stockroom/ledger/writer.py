@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Table, and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,9 +22,9 @@ from stockroom.errors import InsufficientStock, StaleQuantity
 from stockroom.ledger.rules import LevelChange, MovementDraft, goes_short, level_changes
 from stockroom.observability.metrics import count_insufficient_stock, count_movements_on_commit
 
-levels = StockLevel.__table__
-movements = StockMovement.__table__
-sites = Site.__table__
+levels = cast(Table, StockLevel.__table__)
+movements = cast(Table, StockMovement.__table__)
+sites = cast(Table, Site.__table__)
 
 # A few conditional-write retries cover the read-committed race between a refused
 # UPDATE and the look that explains it (another writer changed the level in between).
