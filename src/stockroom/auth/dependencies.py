@@ -79,7 +79,7 @@ async def get_principal(request: Request, session: Session) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def site_header(
+async def site_header(
     x_site_id: Annotated[
         uuid.UUID | None,
         Header(description="Current site when the body or query names none."),
