@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from datetime import timedelta
+from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from stockroom.db.models import StockMovement
+from stockroom.db.models import IdempotencyKey, StockMovement
+from stockroom.db.models.base import utcnow
+from stockroom.idempotency.store import (
+    LEASE,
+    Claim,
+    claim_key,
+    purge_expired_keys,
+    request_fingerprint,
+)
 from tests.factories import Brand, Database, create_brand_with_admin, create_product, put_stock
 
 
@@ -145,3 +156,81 @@ async def test_a_body_over_the_limit_is_refused_with_413(
 
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
+
+
+async def age_key(db: Database, brand: Brand, key: str, **values: object) -> None:
+    async with db.transaction() as session:
+        await session.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.brand_id == brand.id, IdempotencyKey.key == key)
+            .values(**values)
+        )
+
+
+async def test_a_key_past_its_24_hours_runs_the_request_anew(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    brand = await create_brand_with_admin(db)
+    product = await create_product(brand)
+    body = {"product_id": str(product), "quantity": 2}
+    await adjust(client, brand, body, "old-key")
+    await age_key(db, brand, "old-key", expires_at=utcnow() - timedelta(seconds=1))
+
+    again = await adjust(client, brand, body, "old-key")
+
+    assert again.status_code == 201
+    assert "idempotent-replayed" not in again.headers
+    assert await movement_count(db, brand) == 2
+
+
+async def test_expired_keys_are_purged(client: httpx.AsyncClient, db: Database) -> None:
+    brand = await create_brand_with_admin(db)
+    product = await create_product(brand)
+    await adjust(client, brand, {"product_id": str(product), "quantity": 1}, "to-purge")
+    await adjust(client, brand, {"product_id": str(product), "quantity": 1}, "to-keep")
+    await age_key(db, brand, "to-purge", expires_at=utcnow() - timedelta(hours=1))
+
+    async with db.transaction() as session:
+        purged = await purge_expired_keys(session)
+        left = set(
+            (
+                await session.execute(
+                    select(IdempotencyKey.key).where(IdempotencyKey.brand_id == brand.id)
+                )
+            ).scalars()
+        )
+
+    assert purged >= 1
+    assert left == {"to-keep"}
+
+
+async def test_a_claim_whose_worker_died_is_taken_over_after_the_lease(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    brand = await create_brand_with_admin(db)
+    product = await create_product(brand)
+    body = json.dumps({"product_id": str(product), "quantity": 3}).encode()
+    fingerprint = request_fingerprint("POST", "/inventory/adjustments", b"", body)
+    # A claim with no response: what a worker killed in the middle of the request leaves.
+    async with db.transaction() as session:
+        assert (await claim_key(session, brand.id, "orphan", fingerprint)).outcome is Claim.new
+
+    def send() -> Any:
+        return client.post(
+            "/inventory/adjustments",
+            headers={
+                **brand.admin.headers,
+                "Idempotency-Key": "orphan",
+                "Content-Type": "application/json",
+            },
+            content=body,
+        )
+
+    in_flight = await send()
+    await age_key(db, brand, "orphan", created_at=utcnow() - LEASE - timedelta(seconds=1))
+    taken_over = await send()
+
+    assert in_flight.status_code == 409
+    assert in_flight.json()["error"]["code"] == "idempotency_in_progress"
+    assert taken_over.status_code == 201
+    assert await movement_count(db, brand) == 1

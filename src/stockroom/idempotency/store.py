@@ -15,10 +15,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, Table, and_, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.db.models import IdempotencyKey
@@ -57,40 +57,65 @@ def _this_key(brand_id: uuid.UUID, key: str) -> ColumnElement[bool]:
     return and_(keys.c.brand_id == brand_id, keys.c.key == key)
 
 
+async def purge_expired_keys(session: AsyncSession) -> int:
+    """Delete the keys kept past their 24 hours; return how many."""
+    result = await session.execute(
+        delete(keys).where(keys.c.expires_at < utcnow()).returning(keys.c.key)
+    )
+    return len(result.all())
+
+
+def _insert_new(session: AsyncSession, values: dict[str, object]) -> Any:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return (
+        dialect.insert(keys)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[keys.c.brand_id, keys.c.key])
+        .returning(keys.c.key)
+    )
+
+
 async def claim_key(
     session: AsyncSession, brand_id: uuid.UUID, key: str, fingerprint: str
 ) -> ClaimResult:
     """Take the key for a new request, or say why not (replay, conflict, in progress)."""
     now = utcnow()
     if random.random() < PURGE_CHANCE:
-        await session.execute(delete(keys).where(keys.c.expires_at < now))
-    try:
-        async with session.begin_nested():
-            await session.execute(
-                insert(keys).values(
-                    brand_id=brand_id,
-                    key=key,
-                    request_hash=fingerprint,
-                    created_at=now,
-                    expires_at=now + KEEP,
-                )
-            )
+        await purge_expired_keys(session)
+    fresh = {"request_hash": fingerprint, "created_at": now, "expires_at": now + KEEP}
+    inserted = await session.execute(
+        _insert_new(session, {"brand_id": brand_id, "key": key, **fresh})
+    )
+    if inserted.first():
         return ClaimResult(Claim.new)
-    except IntegrityError:
-        pass
     row = (
         await session.execute(
             select(
-                keys.c.request_hash, keys.c.status_code, keys.c.response_body, keys.c.created_at
+                keys.c.request_hash,
+                keys.c.status_code,
+                keys.c.response_body,
+                keys.c.expires_at,
             ).where(_this_key(brand_id, key))
         )
     ).first()
     if row is None:  # purged between our insert and our look: take it now
         return await claim_key(session, brand_id, key, fingerprint)
+    if row.expires_at < now:
+        # Kept past its 24 hours and not purged yet: the key is free again.
+        reused = await session.execute(
+            update(keys)
+            .where(_this_key(brand_id, key), keys.c.expires_at < now)
+            .values(status_code=None, response_body=None, **fresh)
+            .returning(keys.c.key)
+        )
+        if reused.first():
+            return ClaimResult(Claim.new)
+        return await claim_key(session, brand_id, key, fingerprint)
     if row.request_hash != fingerprint:
         return ClaimResult(Claim.conflict)
     if row.status_code is not None:
         return ClaimResult(Claim.replay, row.status_code, row.response_body)
+    # In progress: unless its worker died (a crash) and the lease ran out.
     taken_over = await session.execute(
         update(keys)
         .where(
