@@ -11,8 +11,16 @@ import pytest
 
 from stockroom.ledger.verify import verify_ledger
 from tests.concurrency.test_hammer import level_and_ledger
-from tests.factories import Database, create_brand_with_admin, create_product, put_stock
+from tests.factories import (
+    Database,
+    create_brand_with_admin,
+    create_product,
+    create_site,
+    put_stock,
+)
 from tests.server import Server, running_server
+
+RACING = 200
 
 
 @pytest.fixture(scope="module")
@@ -55,38 +63,64 @@ async def test_clients_draining_a_product_through_two_workers_succeed_exactly_st
 async def test_mixed_racing_writes_through_two_workers_keep_levels_equal_to_the_ledger(
     server: Server, db: Database
 ) -> None:
+    """Adjustments (single and batch), transfers both ways and invoices on 3 hot products."""
     brand = await create_brand_with_admin(db)
+    other_site = await create_site(brand, name="Second shop")
+    sites = [brand.site_id, other_site]
     products = [await create_product(brand) for _ in range(3)]
     for product in products:
-        await put_stock(brand, product, 30)
+        for site in sites:
+            await put_stock(brand, product, 30, site_id=site)
 
-    async def one(i: int, client: httpx.AsyncClient) -> int:
-        product = products[i % len(products)]
-        if i % 3 == 0:
-            body: dict[str, object] = {
+    def request_for(i: int) -> tuple[str, dict[str, object]]:
+        product, site = products[i % 3], sites[i % 2]
+        kind = i % 5
+        if kind == 0:
+            return "/inventory/adjustments", {
                 "products": [
                     {"product_id": str(product), "quantity": -2},
                     {"product_id": str(products[(i + 1) % 3]), "quantity": 1},
                 ],
                 "reason": "recount",
+                "site_id": str(site),
             }
-        else:
-            body = {"product_id": str(product), "quantity": -1 if i % 2 else 2}
-        response = await client.post(
-            "/inventory/adjustments", headers=brand.admin.headers, json=body
-        )
+        if kind == 1:
+            return "/inventory/adjustments", {
+                "product_id": str(product),
+                "quantity": 2,
+                "site_id": str(site),
+            }
+        if kind in (2, 3):
+            return "/inventory/transfers", {
+                "product_id": str(product),
+                "site_id": str(site),
+                "destination_site_id": str(sites[1 - i % 2]),
+                "quantity": 3,
+            }
+        return "/invoices", {
+            "site_id": str(site),
+            "lines": [
+                {"product_id": str(product), "quantity": 2, "unit_price": "1.00"},
+                {"product_id": str(products[(i + 2) % 3]), "quantity": 1, "unit_price": "1.00"},
+            ],
+        }
+
+    async def one(i: int, client: httpx.AsyncClient) -> int:
+        path, body = request_for(i)
+        response = await client.post(path, headers=brand.admin.headers, json=body)
         return response.status_code
 
     async with http(server) as client:
-        statuses = await asyncio.gather(*(one(i, client) for i in range(150)))
+        statuses = await asyncio.gather(*(one(i, client) for i in range(RACING)))
 
     assert set(statuses) <= {201, 422}
-    assert statuses.count(201) > 0
+    assert statuses.count(201) > RACING // 4
     for product in products:
         level, ledger = await level_and_ledger(db, brand, product)
         assert level == ledger >= 0
     async with db.engine.connect() as conn:
-        assert (await verify_ledger(conn)).ok
+        report = await verify_ledger(conn)
+    assert report.ok, [c for c in report.checks if not c.ok]
 
 
 async def test_one_idempotency_key_sent_to_both_workers_at_once_writes_once(
