@@ -20,6 +20,7 @@ from stockroom.invoices.router import router as invoices_router
 from stockroom.movements.router import router as movements_router
 from stockroom.observability.middleware import RequestObservability
 from stockroom.observability.router import router as metrics_router
+from stockroom.openapi import install_openapi
 from stockroom.purchases.router import router as purchases_router
 from stockroom.settings import Settings, get_settings
 from stockroom.sites.router import router as sites_router
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     TOKEN_CACHE.ttl_seconds = settings.auth_cache_seconds
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestObservability)  # outermost: ids, times and counts every request
     for router in ROUTERS:
