@@ -117,7 +117,14 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, pool_size=10, pool_max_overflow=40)
+    # Small idle pools (xdist workers and test servers share PostgreSQL's 100 connections)
+    # and a patient lock timeout: a loaded CI machine must not turn a queue into a 503.
+    return Settings(
+        database_url=database_url,
+        pool_size=5,
+        pool_max_overflow=25,
+        lock_timeout_seconds=30,
+    )
 
 
 @pytest.fixture(scope="session")

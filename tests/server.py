@@ -15,6 +15,13 @@ from typing import BinaryIO
 
 import httpx
 
+# Test servers share PostgreSQL's connections with the rest of the suite; see conftest.
+SERVER_ENV = {
+    "STOCKROOM_POOL_SIZE": "6",
+    "STOCKROOM_POOL_MAX_OVERFLOW": "6",
+    "STOCKROOM_LOCK_TIMEOUT_SECONDS": "30",
+}
+
 
 def _server_log() -> BinaryIO | None:
     """STOCKROOM_TEST_SERVER_LOG=path keeps the server's stderr, for debugging a failing test."""
@@ -69,7 +76,7 @@ def start_server(
             "--workers",
             str(workers),
         ],
-        env={**os.environ, "STOCKROOM_DATABASE_URL": database_url, **(env or {})},
+        env={**os.environ, **SERVER_ENV, "STOCKROOM_DATABASE_URL": database_url, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=log or subprocess.DEVNULL,
         start_new_session=True,

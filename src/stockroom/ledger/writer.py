@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -115,25 +115,33 @@ def _detail(problem: dict[str, Any]) -> dict[str, Any]:
     return detail
 
 
-def _key_filter(brand_id: uuid.UUID, change: LevelChange) -> Any:
-    key = change.key
-    return and_(
-        levels.c.brand_id == brand_id,
-        levels.c.product_id == key.product_id,
-        levels.c.site_id == key.site_id,
-        levels.c.location_id == key.location_id,
-    )
+# The level statements are built once (with bind parameters) and reused: building a
+# SQLAlchemy statement per request cost more Python time than running it.
+_KEY = and_(
+    levels.c.brand_id == bindparam("b_brand"),
+    levels.c.product_id == bindparam("b_product"),
+    levels.c.site_id == bindparam("b_site"),
+    levels.c.location_id == bindparam("b_location"),
+)
+_SITE_ALLOWS_NEGATIVE = (
+    select(sites.c.allow_negative_stock)
+    .where(sites.c.id == bindparam("b_site"), sites.c.brand_id == bindparam("b_brand"))
+    .scalar_subquery()
+)
+_CURRENT = select(levels.c.on_hand).where(_KEY)
+_ALLOWS_NEGATIVE = select(sites.c.allow_negative_stock).where(
+    sites.c.id == bindparam("b_site"), sites.c.brand_id == bindparam("b_brand")
+)
 
 
-def _upsert(session: AsyncSession, brand_id: uuid.UUID, change: LevelChange, now: datetime) -> Any:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+def _build_upsert(dialect: Any) -> Any:
     stmt = dialect.insert(levels).values(
-        brand_id=brand_id,
-        product_id=change.key.product_id,
-        site_id=change.key.site_id,
-        location_id=change.key.location_id,
-        on_hand=change.delta,
-        updated_at=now,
+        brand_id=bindparam("b_brand"),
+        product_id=bindparam("b_product"),
+        site_id=bindparam("b_site"),
+        location_id=bindparam("b_location"),
+        on_hand=bindparam("b_delta"),
+        updated_at=bindparam("b_now"),
     )
     return stmt.on_conflict_do_update(
         index_elements=[
@@ -142,44 +150,70 @@ def _upsert(session: AsyncSession, brand_id: uuid.UUID, change: LevelChange, now
             levels.c.site_id,
             levels.c.location_id,
         ],
-        set_={"on_hand": levels.c.on_hand + stmt.excluded.on_hand, "updated_at": now},
+        set_={
+            "on_hand": levels.c.on_hand + stmt.excluded.on_hand,
+            "updated_at": stmt.excluded.updated_at,
+        },
     ).returning(levels.c.on_hand)
 
 
-def _conditional_update(brand_id: uuid.UUID, change: LevelChange, now: datetime) -> Any:
+_UPSERT = {"postgresql": _build_upsert(postgresql), "sqlite": _build_upsert(sqlite)}
+
+
+def _build_conditional_update(*, expected: bool, outgoing: bool) -> Any:
     """One statement that changes the level only if the rules hold at the moment of writing."""
-    conditions = [_key_filter(brand_id, change)]
-    if change.expected_on_hand is not None:
-        conditions.append(levels.c.on_hand == change.expected_on_hand)
-    if change.delta < 0:
-        allow_negative = (
-            select(sites.c.allow_negative_stock)
-            .where(sites.c.id == change.key.site_id, sites.c.brand_id == brand_id)
-            .scalar_subquery()
+    conditions: list[Any] = [_KEY]
+    if expected:
+        conditions.append(levels.c.on_hand == bindparam("b_expected"))
+    if outgoing:
+        conditions.append(
+            or_(levels.c.on_hand + bindparam("b_delta") >= 0, _SITE_ALLOWS_NEGATIVE.is_(True))
         )
-        conditions.append(or_(levels.c.on_hand + change.delta >= 0, allow_negative.is_(True)))
     return (
         update(levels)
         .where(*conditions)
-        .values(on_hand=levels.c.on_hand + change.delta, updated_at=now)
+        .values(on_hand=levels.c.on_hand + bindparam("b_delta"), updated_at=bindparam("b_now"))
         .returning(levels.c.on_hand)
     )
+
+
+_CONDITIONAL_UPDATE = {
+    (expected, outgoing): _build_conditional_update(expected=expected, outgoing=outgoing)
+    for expected in (False, True)
+    for outgoing in (False, True)
+}
+
+
+def _params(brand_id: uuid.UUID, change: LevelChange, now: datetime) -> dict[str, Any]:
+    key = change.key
+    params = {
+        "b_brand": brand_id,
+        "b_product": key.product_id,
+        "b_site": key.site_id,
+        "b_location": key.location_id,
+        "b_delta": change.delta,
+        "b_now": now,
+    }
+    if change.expected_on_hand is not None:
+        params["b_expected"] = change.expected_on_hand
+    return params
 
 
 async def _apply(
     session: AsyncSession, brand_id: uuid.UUID, change: LevelChange, now: datetime
 ) -> dict[str, Any] | None:
     """Change one level atomically; return the problem when it is stale or would go short."""
+    params = _params(brand_id, change, now)
+    upsert = _UPSERT[session.get_bind().dialect.name]
     if change.delta >= 0 and change.expected_on_hand is None:
-        await session.execute(_upsert(session, brand_id, change, now))
+        await session.execute(upsert, params)
         return None
+    conditional = _CONDITIONAL_UPDATE[(change.expected_on_hand is not None, change.delta < 0)]
     for _ in range(_ATTEMPTS):
-        if (await session.execute(_conditional_update(brand_id, change, now))).first():
+        if (await session.execute(conditional, params)).first():
             return None
         # Refused or no level yet: look at why, with the site's rule.
-        current = (
-            await session.execute(select(levels.c.on_hand).where(_key_filter(brand_id, change)))
-        ).scalar()
+        current = (await session.execute(_CURRENT, params)).scalar()
         on_hand = current or 0
         if change.expected_on_hand is not None and on_hand != change.expected_on_hand:
             return {
@@ -188,15 +222,7 @@ async def _apply(
                 "on_hand": on_hand,
                 "message": f"on hand is {on_hand}, not {change.expected_on_hand}",
             }
-        allow_negative = bool(
-            (
-                await session.execute(
-                    select(sites.c.allow_negative_stock).where(
-                        sites.c.id == change.key.site_id, sites.c.brand_id == brand_id
-                    )
-                )
-            ).scalar()
-        )
+        allow_negative = bool((await session.execute(_ALLOWS_NEGATIVE, params)).scalar())
         if goes_short(on_hand, change.delta, allow_negative=allow_negative):
             return {
                 "kind": "short",
@@ -206,7 +232,7 @@ async def _apply(
             }
         if current is None:
             # First movement on this level (and the rules allow it): create it atomically.
-            await session.execute(_upsert(session, brand_id, change, now))
+            await session.execute(upsert, params)
             return None
         # The level moved between the refused UPDATE and our look: try the write again.
     return {
