@@ -10,10 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from stockroom.auth.scope import brand_scoped_columns
 from stockroom.db.models import Location, Product
 from stockroom.errors import ValidationFailed, field_error
 
@@ -33,8 +35,8 @@ class LineTarget:
 
 async def check_line_targets(
     session: AsyncSession, brand_id: uuid.UUID, targets: Iterable[LineTarget]
-) -> dict[uuid.UUID, Product]:
-    """Validate every target at once; return the products by id."""
+) -> dict[uuid.UUID, Row[Any]]:
+    """Validate every target at once; return the products (id, location_aware, cost) by id."""
     targets = list(targets)
     product_ids = {t.product_id for t in targets}
     # Ids outside the column's range name no location (and would overflow the driver).
@@ -43,13 +45,14 @@ async def check_line_targets(
         for t in targets
         if t.location_id is not None and 0 < t.location_id <= MAX_LOCATION_ID
     }
+    # Plain rows, not ORM objects: this runs on every stock write.
     products = {
-        p.id: p
-        for p in (
-            await session.execute(
-                select(Product).where(Product.brand_id == brand_id, Product.id.in_(product_ids))
-            )
-        ).scalars()
+        row.id: row
+        for row in await session.execute(
+            brand_scoped_columns(
+                Product, brand_id, Product.id, Product.location_aware, Product.cost_per_unit
+            ).where(Product.id.in_(product_ids))
+        )
     }
     location_sites: dict[int, uuid.UUID] = {}
     if location_ids:
