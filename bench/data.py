@@ -1,0 +1,270 @@
+"""The benchmark's data set, written with set-based SQL on PostgreSQL and on SQLite.
+
+One brand (a `stockroom demo` brand) gets 10,000 products and 20 sites (the demo's two
+plus 18), and a ledger of 1,000,000 movements: five per (product, site) level —
+an `initial_stock`, a `purchase` of +10 and three adjustments (−5, −3, −2), spread over
+the last year. The levels are written to match (on hand = the opening quantity, since
+the other four net to 0), so `stockroom verify` passes on the result.
+
+Ids are deterministic, so the load scripts (pgbench, wrk request files) can name
+product `i` without reading the database: product i is `00000000-0000-4000-8000-<i:012x>`,
+generated site i is `00000000-0000-4000-9000-<i:012x>`.
+
+Opening quantities: 100,000 at the two demo sites (the write scenarios hammer them), and
+at the other sites 1,000, except for one product in a hundred, which opens at 5 — below
+its `min_stock` of 20 — so every generated site has 100 low-stock products.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+PRODUCTS = 10_000
+SITES = 20
+MOVEMENTS_PER_LEVEL = 5
+MOVEMENTS = PRODUCTS * SITES * MOVEMENTS_PER_LEVEL
+MIN_STOCK = 20
+BUSY_OPENING = 100_000
+OPENING = 1_000
+LOW_OPENING = 5
+# The ledger covers the 366 days before today (UTC); nothing of it is from today.
+LEDGER_DAYS = 366
+
+
+def product_id(i: int) -> str:
+    return f"00000000-0000-4000-8000-{i:012x}"
+
+
+def generated_site_id(i: int) -> str:
+    return f"00000000-0000-4000-9000-{i:012x}"
+
+
+def ledger_start(today: date | None = None) -> date:
+    """The first day of the seeded ledger (its last is the day before today)."""
+    return (today or datetime.now(UTC).date()) - timedelta(days=LEDGER_DAYS)
+
+
+@dataclass(frozen=True)
+class Brand:
+    """The demo brand the data set is written into (from `stockroom demo --json`)."""
+
+    brand_id: str
+    user_id: str
+    token: str
+    site_ids: list[str]  # all 20: the demo's shop (the default site), its warehouse, then 18
+
+    @classmethod
+    def from_demo(cls, demo: dict[str, Any]) -> Brand:
+        extra = [generated_site_id(i) for i in range(2, SITES)]
+        return cls(demo["brand_id"], demo["user_id"], demo["token"], demo["site_ids"] + extra)
+
+    @property
+    def shop(self) -> str:
+        return self.site_ids[0]
+
+    @property
+    def warehouse(self) -> str:
+        return self.site_ids[1]
+
+    @property
+    def low_stock_sites(self) -> list[str]:
+        return self.site_ids[2:]
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+# Shared by the data set and the pgbench scripts: product/site i → its uuid (inlined by the
+# planner, so a script's `bench_product(:i)` costs what a literal id would).
+PG_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION bench_product(i integer) RETURNS uuid LANGUAGE sql IMMUTABLE
+AS $$ SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid $$;
+CREATE OR REPLACE FUNCTION bench_site(i integer) RETURNS uuid LANGUAGE sql IMMUTABLE
+AS $$ SELECT ('00000000-0000-4000-9000-' || lpad(to_hex(i), 12, '0'))::uuid $$;
+CREATE OR REPLACE FUNCTION bench_invoice(i bigint) RETURNS uuid LANGUAGE sql IMMUTABLE
+AS $$ SELECT ('00000000-0000-4000-a000-' || lpad(to_hex(i), 12, '0'))::uuid $$;
+"""
+
+PG_SITES = """
+INSERT INTO sites (id, brand_id, name, allow_negative_stock, created_at)
+SELECT bench_site(s), $1::uuid, 'Bench site ' || lpad(s::text, 2, '0'), false, now()
+FROM generate_series(2, $2::int - 1) AS s
+"""
+
+PG_PRODUCTS = """
+INSERT INTO products (id, brand_id, sku, name, unit, min_stock, location_aware,
+                      cost_per_unit, archived, created_at, updated_at)
+SELECT bench_product(p), $1::uuid, 'BENCH-' || lpad(p::text, 5, '0'), 'Bench product ' || p,
+       'unit', $3::int, false, 2.5, false, now(), now()
+FROM generate_series(1, $2::int) AS p
+"""
+
+PG_OPENING = (
+    f"CASE WHEN s < 2 THEN {BUSY_OPENING} WHEN p % 100 = s THEN {LOW_OPENING} ELSE {OPENING} END"
+)
+
+PG_LEVELS = f"""
+INSERT INTO stock_levels (brand_id, product_id, site_id, location_id, on_hand, updated_at)
+SELECT $1::uuid, bench_product(p), ($2::uuid[])[s + 1], 0, {PG_OPENING}, now()
+FROM generate_series(1, $3::int) AS p, generate_series(0, $4::int - 1) AS s
+"""
+
+PG_MOVEMENTS = f"""
+INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity,
+                             reason_code, unit_cost, user_id, created_at)
+SELECT gen_random_uuid(), $1::uuid,
+       (ARRAY['initial_stock', 'purchase', 'adjustment', 'adjustment', 'adjustment'])[k + 1],
+       bench_product(p), ($2::uuid[])[s + 1], NULL,
+       CASE k WHEN 0 THEN {PG_OPENING} WHEN 1 THEN 10 WHEN 2 THEN -5 WHEN 3 THEN -3 ELSE -2 END,
+       (ARRAY[NULL, NULL, 'waste', 'correction', 'theft'])[k + 1],
+       CASE WHEN k < 2 THEN 2.5 END,
+       $5::uuid,
+       $6::timestamptz + make_interval(days => k * 73 + (p * 31 + s * 7) % 73,
+                                       secs => (p * 7919 + s * 104729 + k * 13) % 86400)
+FROM generate_series(1, $3::int) AS p, generate_series(0, $4::int - 1) AS s,
+     generate_series(0, 4) AS k
+"""
+
+
+async def _secondary_indexes(conn: Any, table: str) -> list[tuple[str, str]]:
+    rows = await conn.fetch(
+        """SELECT i.indexname, i.indexdef FROM pg_indexes i
+           WHERE i.tablename = $1 AND i.indexname NOT IN (
+               SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass)""",
+        table,
+    )
+    return [(r["indexname"], r["indexdef"]) for r in rows]
+
+
+async def load_postgres(conn: Any, brand: Brand) -> None:
+    """Write the sites, products, levels and ledger into a migrated PostgreSQL database."""
+    await conn.execute(PG_FUNCTIONS)
+    # A consistent set-based load: foreign keys hold by construction, and indexes are
+    # cheaper built once at the end than maintained per row.
+    await conn.execute("SET session_replication_role = replica")
+    await conn.execute("SET maintenance_work_mem = '512MB'")
+    indexes = await _secondary_indexes(conn, "stock_movements")
+    for name, _ in indexes:
+        await conn.execute(f'DROP INDEX "{name}"')
+    async with conn.transaction():
+        await conn.execute(PG_SITES, brand.brand_id, SITES)
+        await conn.execute(PG_PRODUCTS, brand.brand_id, PRODUCTS, MIN_STOCK)
+        await conn.execute(PG_LEVELS, brand.brand_id, brand.site_ids, PRODUCTS, SITES)
+        start = datetime.combine(ledger_start(), datetime.min.time(), tzinfo=UTC)
+        await conn.execute(
+            PG_MOVEMENTS, brand.brand_id, brand.site_ids, PRODUCTS, SITES, brand.user_id, start
+        )
+    for _, definition in indexes:
+        await conn.execute(definition)
+    await conn.execute("SET session_replication_role = origin")
+    for table in ("stock_movements", "stock_levels", "products", "sites"):
+        await conn.execute(f"VACUUM ANALYZE {table}")
+    await conn.execute("CHECKPOINT")
+
+
+async def add_fresh_sites_postgres(conn: Any, brand: Brand, first: int, count: int) -> list[str]:
+    """Sites with no stock at all yet (for initial stock), generated ids `first..first+count-1`."""
+    await conn.execute(
+        """INSERT INTO sites (id, brand_id, name, allow_negative_stock, created_at)
+           SELECT bench_site(s), $1::uuid, 'Fresh site ' || s, false, now()
+           FROM generate_series($2::int, $3::int) AS s""",
+        brand.brand_id,
+        first,
+        first + count - 1,
+    )
+    return [generated_site_id(i) for i in range(first, first + count)]
+
+
+# --- SQLite ----------------------------------------------------------------------------------
+# SQLAlchemy keeps uuids as 32 hex digits and timestamps as 'YYYY-MM-DD HH:MM:SS.ffffff'.
+
+
+def hex_id(value: str) -> str:
+    return value.replace("-", "")
+
+
+SQLITE_SEQUENCE = """
+WITH RECURSIVE n(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM n WHERE i < {last})
+"""
+
+SQLITE_OPENING = f"""
+CASE WHEN s.i < 2 THEN {BUSY_OPENING} WHEN p.i % 100 = s.i THEN {LOW_OPENING} ELSE {OPENING} END
+"""
+
+SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%S', 'now') || '.000000'"
+
+
+def _sqlite_sites_table(db: sqlite3.Connection, brand: Brand) -> None:
+    db.execute("CREATE TEMP TABLE bench_sites (i INTEGER PRIMARY KEY, id TEXT)")
+    db.executemany(
+        "INSERT INTO bench_sites VALUES (?, ?)",
+        [(i, hex_id(site)) for i, site in enumerate(brand.site_ids)],
+    )
+
+
+def load_sqlite(path: str, brand: Brand, products: int = PRODUCTS) -> int:
+    """Write the data set into a migrated SQLite file; return the number of movements."""
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA synchronous = OFF")
+        indexes = db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+            "AND tbl_name = 'stock_movements' AND sql IS NOT NULL"
+        ).fetchall()
+        _sqlite_sites_table(db, brand)
+        db.execute("BEGIN")
+        for name, _ in indexes:
+            db.execute(f'DROP INDEX "{name}"')
+        _sqlite_insert_rows(db, brand, products)
+        for _, definition in indexes:
+            db.execute(definition)
+        db.execute("COMMIT")
+        db.execute("ANALYZE")
+        return int(db.execute("SELECT count(*) FROM stock_movements").fetchone()[0])
+    finally:
+        db.close()
+
+
+def _sqlite_insert_rows(db: sqlite3.Connection, brand: Brand, products: int) -> None:
+    brand_hex, user_hex = hex_id(brand.brand_id), hex_id(brand.user_id)
+    db.execute(
+        "INSERT INTO sites (id, brand_id, name, allow_negative_stock, created_at) "
+        f"SELECT id, ?, 'Bench site ' || i, 0, {SQLITE_NOW} FROM bench_sites WHERE i >= 2",
+        (brand_hex,),
+    )
+    db.execute(
+        SQLITE_SEQUENCE.format(first=1, last=products)
+        + "INSERT INTO products (id, brand_id, sku, name, unit, min_stock, location_aware, "
+        "cost_per_unit, archived, created_at, updated_at) "
+        "SELECT printf('00000000000040008000%012x', i), ?, printf('BENCH-%05d', i), "
+        f"'Bench product ' || i, 'unit', ?, 0, 2.5, 0, {SQLITE_NOW}, {SQLITE_NOW} FROM n",
+        (brand_hex, MIN_STOCK),
+    )
+    db.execute(
+        SQLITE_SEQUENCE.format(first=1, last=products)
+        + "INSERT INTO stock_levels (brand_id, product_id, site_id, location_id, on_hand, "
+        f"updated_at) SELECT ?, printf('00000000000040008000%012x', p.i), s.id, 0, "
+        f"{SQLITE_OPENING}, {SQLITE_NOW} FROM n AS p, bench_sites AS s",
+        (brand_hex,),
+    )
+    start = ledger_start().isoformat()
+    db.execute(
+        SQLITE_SEQUENCE.format(first=1, last=products)
+        + ", k(i) AS (VALUES (0), (1), (2), (3), (4)) "
+        "INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, "
+        "quantity, reason_code, unit_cost, user_id, created_at) "
+        "SELECT lower(hex(randomblob(16))), ?, "
+        "CASE k.i WHEN 0 THEN 'initial_stock' WHEN 1 THEN 'purchase' ELSE 'adjustment' END, "
+        "printf('00000000000040008000%012x', p.i), s.id, NULL, "
+        f"CASE k.i WHEN 0 THEN {SQLITE_OPENING} WHEN 1 THEN 10 WHEN 2 THEN -5 "
+        "WHEN 3 THEN -3 ELSE -2 END, "
+        "CASE k.i WHEN 2 THEN 'waste' WHEN 3 THEN 'correction' WHEN 4 THEN 'theft' END, "
+        "CASE WHEN k.i < 2 THEN 2.5 END, ?, "
+        "strftime('%Y-%m-%d %H:%M:%S', ?, "
+        "'+' || (k.i * 73 + (p.i * 31 + s.i * 7) % 73) || ' days', "
+        "'+' || ((p.i * 7919 + s.i * 104729 + k.i * 13) % 86400) || ' seconds') || '.000000' "
+        "FROM n AS p, bench_sites AS s, k",
+        (brand_hex, user_hex, start),
+    )
