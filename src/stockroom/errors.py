@@ -240,6 +240,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return _render(generic)
 
     async def on_database(_: Request, exc: Exception) -> JSONResponse:
+        log.debug("database error", exc_info=exc)
         if _is_bad_value(exc):
             return _render(
                 ValidationFailed(

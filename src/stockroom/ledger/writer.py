@@ -46,12 +46,14 @@ async def post_movements(
     rolls back, so nothing of the request is written.
     """
     now = now or utcnow()
-    stale: list[dict[str, Any]] = []
-    short: list[dict[str, Any]] = []
-    for change in level_changes(drafts):
-        problem = await _apply(session, brand_id, change, now)
-        if problem is not None:
-            (stale if problem["kind"] == "stale" else short).append(problem)
+    changes = level_changes(drafts)
+    if len(changes) == 1:
+        problem = await _apply(session, brand_id, changes[0], now)
+        problems = [] if problem is None else [problem]
+    else:
+        problems = await _apply_many(session, brand_id, changes, now)
+    stale = [p for p in problems if p["kind"] == "stale"]
+    short = [p for p in problems if p["kind"] == "short"]
     if stale:
         raise StaleQuantity(
             "The stock level changed since you read it; nothing was written.",
@@ -160,6 +162,37 @@ def _build_upsert(dialect: Any) -> Any:
 _UPSERT = {"postgresql": _build_upsert(postgresql), "sqlite": _build_upsert(sqlite)}
 
 
+def _build_lock(dialect: Any) -> Any:
+    """Insert the level at 0 if missing, else touch it (`on_hand = on_hand`): either way the
+    row is ours until commit. Rows are taken in the order given."""
+    stmt = dialect.insert(levels).values(
+        brand_id=bindparam("b_brand"),
+        product_id=bindparam("b_product"),
+        site_id=bindparam("b_site"),
+        location_id=bindparam("b_location"),
+        on_hand=bindparam("b_delta"),
+        updated_at=bindparam("b_now"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[
+            levels.c.brand_id,
+            levels.c.product_id,
+            levels.c.site_id,
+            levels.c.location_id,
+        ],
+        set_={"on_hand": levels.c.on_hand},
+    ).returning(
+        levels.c.product_id,
+        levels.c.site_id,
+        levels.c.location_id,
+        levels.c.on_hand,
+        sort_by_parameter_order=True,
+    )
+
+
+_LOCK = {"postgresql": _build_lock(postgresql), "sqlite": _build_lock(sqlite)}
+
+
 def _build_conditional_update(*, expected: bool, outgoing: bool) -> Any:
     """One statement that changes the level only if the rules hold at the moment of writing."""
     conditions: list[Any] = [_KEY]
@@ -199,6 +232,78 @@ def _params(brand_id: uuid.UUID, change: LevelChange, now: datetime) -> dict[str
     return params
 
 
+async def _apply_many(
+    session: AsyncSession, brand_id: uuid.UUID, changes: list[LevelChange], now: datetime
+) -> list[dict[str, Any]]:
+    """Several levels in a constant number of statements, whatever the number of lines.
+
+    1. Lock every level, in sorted key order, reading its quantity (a no-op upsert: it
+       creates missing levels at 0; on SQLite the transaction already holds the write lock).
+    2. With the rows locked, the rules are checked against figures nobody can change
+       before we commit: every stale or short line is reported at once.
+    3. One multi-row upsert applies every change (`on_hand = on_hand + delta`), in the
+       same sorted order.
+    """
+    dialect = session.get_bind().dialect.name
+    # Take every level's row lock in sorted key order with one statement that also creates
+    # the levels that do not exist yet (at 0): locking only the rows that exist would take
+    # the others' locks later, out of order, and opposing writers could deadlock.
+    locked = await session.execute(
+        _LOCK[dialect],
+        [_params(brand_id, change, now) | {"b_delta": 0} for change in changes],
+    )
+    current = {(row.product_id, row.site_id, row.location_id): row.on_hand for row in locked}
+    outgoing_sites = {
+        c.key.site_id
+        for c in changes
+        if c.delta < 0
+        and current.get((c.key.product_id, c.key.site_id, c.key.location_id), 0) + c.delta < 0
+    }
+    allow_negative: set[uuid.UUID] = set()
+    if outgoing_sites:
+        allow_negative = set(
+            (
+                await session.execute(
+                    select(sites.c.id).where(
+                        sites.c.brand_id == brand_id,
+                        sites.c.id.in_(outgoing_sites),
+                        sites.c.allow_negative_stock.is_(True),
+                    )
+                )
+            ).scalars()
+        )
+    problems: list[dict[str, Any]] = []
+    for change in changes:
+        key = change.key
+        on_hand = current.get((key.product_id, key.site_id, key.location_id), 0)
+        if change.expected_on_hand is not None and on_hand != change.expected_on_hand:
+            problems.append(_stale(change, on_hand))
+        elif goes_short(on_hand, change.delta, allow_negative=key.site_id in allow_negative):
+            problems.append(_short(change, on_hand))
+    if problems:
+        return problems
+    await session.execute(_UPSERT[dialect], [_params(brand_id, change, now) for change in changes])
+    return []
+
+
+def _stale(change: LevelChange, on_hand: int) -> dict[str, Any]:
+    return {
+        "kind": "stale",
+        "change": change,
+        "on_hand": on_hand,
+        "message": f"on hand is {on_hand}, not {change.expected_on_hand}",
+    }
+
+
+def _short(change: LevelChange, on_hand: int) -> dict[str, Any]:
+    return {
+        "kind": "short",
+        "change": change,
+        "on_hand": on_hand,
+        "message": f"on hand is {on_hand}; a change of {change.delta} would go below zero",
+    }
+
+
 async def _apply(
     session: AsyncSession, brand_id: uuid.UUID, change: LevelChange, now: datetime
 ) -> dict[str, Any] | None:
@@ -216,20 +321,10 @@ async def _apply(
         current = (await session.execute(_CURRENT, params)).scalar()
         on_hand = current or 0
         if change.expected_on_hand is not None and on_hand != change.expected_on_hand:
-            return {
-                "kind": "stale",
-                "change": change,
-                "on_hand": on_hand,
-                "message": f"on hand is {on_hand}, not {change.expected_on_hand}",
-            }
+            return _stale(change, on_hand)
         allow_negative = bool((await session.execute(_ALLOWS_NEGATIVE, params)).scalar())
         if goes_short(on_hand, change.delta, allow_negative=allow_negative):
-            return {
-                "kind": "short",
-                "change": change,
-                "on_hand": on_hand,
-                "message": f"on hand is {on_hand}; a change of {change.delta} would go below zero",
-            }
+            return _short(change, on_hand)
         if current is None:
             # First movement on this level (and the rules allow it): create it atomically.
             await session.execute(upsert, params)
