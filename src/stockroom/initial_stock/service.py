@@ -14,12 +14,14 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Table, bindparam, case, func, select, type_coerce, update
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.auth.current_site import Access, resolve_current_site
 from stockroom.auth.principal import Principal
+from stockroom.catalog.costs import average_in_costs
 from stockroom.db.models import Product, StockLevel, StockMovement
+from stockroom.db.models.base import utcnow
 from stockroom.errors import AlreadyInitialized, ValidationFailed, field_error
 from stockroom.initial_stock.schemas import InitialStockLine, InitialStockRequest
 from stockroom.ledger import LineTarget, MovementDraft, check_line_targets, post_movements
@@ -59,8 +61,20 @@ async def create_initial_stock(
     await _lock_products(session, principal.brand_id, [d.product_id for d in drafts])
     await _refuse_initialized(session, principal.brand_id, site.id, drafts)
     # Before the movements land, so "existing stock" is the stock held before this request.
-    await _average_in_costs(session, principal.brand_id, body.products)
-    return await post_movements(session, principal.brand_id, drafts, user_id=principal.user_id)
+    now = utcnow()
+    await average_in_costs(
+        session,
+        principal.brand_id,
+        (
+            (line.product_id, line.quantity, line.cost_per_unit)
+            for line in body.products
+            if line.cost_per_unit is not None
+        ),
+        now=now,
+    )
+    return await post_movements(
+        session, principal.brand_id, drafts, user_id=principal.user_id, now=now
+    )
 
 
 def _refuse_repeated_products(lines: list[InitialStockLine]) -> None:
@@ -121,48 +135,3 @@ async def _refuse_initialized(
             "Stock is already tracked at this site for some products; nothing was written.",
             details,
         )
-
-
-async def _average_in_costs(
-    session: AsyncSession, brand_id: uuid.UUID, lines: list[InitialStockLine]
-) -> None:
-    """Move each costed product's average cost, in one atomic UPDATE per product.
-
-    new cost = (old cost × stock held across the brand + new cost × new quantity)
-               / (stock held + new quantity)
-    where negative stock counts as none held; with nothing held at all, the new cost.
-    """
-    costed = [line for line in lines if line.cost_per_unit is not None]
-    if not costed:
-        return
-    held_total = (
-        select(func.coalesce(func.sum(levels.c.on_hand), 0))
-        .where(levels.c.brand_id == brand_id, levels.c.product_id == products.c.id)
-        .scalar_subquery()
-    )
-    held = case((held_total > 0, held_total), else_=0)
-    quantity = type_coerce(bindparam("new_quantity"), BigInteger)
-    cost = bindparam("new_cost", type_=products.c.cost_per_unit.type)
-    # The new cost is bound as a decimal (a REAL on SQLite), so this never divides integers.
-    numerator = products.c.cost_per_unit * held + cost * quantity
-    statement = (
-        update(products)
-        .where(products.c.brand_id == brand_id, products.c.id == bindparam("target"))
-        .values(
-            cost_per_unit=case(
-                (held + quantity > 0, numerator / (held + quantity)),
-                else_=cost,
-            )
-        )
-    )
-    await session.execute(
-        statement,
-        [
-            {
-                "target": line.product_id,
-                "new_quantity": line.quantity,
-                "new_cost": line.cost_per_unit,
-            }
-            for line in costed
-        ],
-    )

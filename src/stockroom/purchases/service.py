@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import datetime
-from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Table, bindparam, case, func, select, update
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.auth.current_site import Access, check_site_access, load_site, resolve_current_site
 from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped, brand_scoped_columns
+from stockroom.catalog.costs import average_in_costs
 from stockroom.db.models import Product, Purchase, StockLevel, StockMovement
-from stockroom.db.models.base import Money, new_id, utcnow
+from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import NotFound
 from stockroom.ledger import LineTarget, MovementDraft, check_line_targets, post_movements
 from stockroom.pagination import PageMeta, PageParams, fetch_page
@@ -85,62 +84,6 @@ async def create_purchase(
     session.add(purchase)
     await session.flush()
     return _purchase_view(purchase, movements)
-
-
-async def average_in_costs(
-    session: AsyncSession,
-    brand_id: uuid.UUID,
-    incoming: Iterable[tuple[uuid.UUID, int, Decimal]],
-    *,
-    now: datetime,
-) -> None:
-    """Move each product's `cost_per_unit` to the weighted average with stock coming in.
-
-    new = (on_hand·old + Σ q·cost) / (on_hand + Σ q), where on_hand is the product's
-    stock across the brand before the incoming stock is posted; when that is ≤ 0 the
-    incoming cost alone. Call it before `post_movements` adds the incoming quantities.
-    The database computes it in one UPDATE per product, never read-then-write in Python.
-    """
-    totals: dict[uuid.UUID, list[Any]] = defaultdict(lambda: [0, Decimal(0)])
-    for product_id, units, cost in incoming:
-        totals[product_id][0] += units
-        totals[product_id][1] += units * cost
-    if not totals:
-        return
-    product_ids = sorted(totals)
-    # PostgreSQL: lock the products first, in id order. The UPDATE below then starts (and
-    # reads the levels) only after a concurrent purchase of the same product has committed
-    # both its new cost and its new levels, so neither is averaged in twice or missed.
-    await session.execute(
-        select(_product.c.id)
-        .where(_product.c.brand_id == brand_id, _product.c.id.in_(product_ids))
-        .order_by(_product.c.id)
-        .with_for_update()
-    )
-    on_hand = (
-        select(func.coalesce(func.sum(_level.c.on_hand), 0))
-        .where(_level.c.brand_id == _product.c.brand_id, _level.c.product_id == _product.c.id)
-        .scalar_subquery()
-    )
-    quantity = bindparam("incoming_quantity", type_=BigInteger)
-    amount = bindparam("incoming_amount", type_=Money)
-    averaged = case(
-        (on_hand > 0, (on_hand * _product.c.cost_per_unit + amount) / (on_hand + quantity)),
-        else_=amount / quantity,
-    )
-    await session.execute(
-        update(_product)
-        .where(_product.c.brand_id == brand_id, _product.c.id == bindparam("target_id"))
-        .values(cost_per_unit=func.round(averaged, 4), updated_at=now),
-        [
-            {
-                "target_id": product_id,
-                "incoming_quantity": totals[product_id][0],
-                "incoming_amount": totals[product_id][1],
-            }
-            for product_id in product_ids
-        ],
-    )
 
 
 async def get_purchase(
