@@ -6,9 +6,9 @@ adds the request's id to lines logged while it is served. `stockroom serve` hand
 
 An access line (logger `stockroom.access`, one per request) looks like:
 
-    {"time": "2025-01-01T12:00:00.123456+00:00", "level": "INFO", "logger": "stockroom.access",
-     "message": "request", "method": "GET", "path": "/sites/{site_id}", "status": 200,
-     "duration_ms": 1.82, "request_id": "5f0c…", "brand_id": "0b7e…"}
+    {"level": "INFO", "logger": "stockroom.access", "pid": 4242, "message": "request",
+     "method": "GET", "path": "/sites/{site_id}", "status": 200, "duration_ms": 1.82,
+     "request_id": "5f0c…", "brand_id": "0b7e…", "time": "2025-01-01T12:00:00.123456+00:00"}
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.orjson import OrjsonFormatter
 
 from stockroom.observability.context import current_request
@@ -25,13 +26,15 @@ access_log = logging.getLogger(ACCESS_LOGGER)
 
 
 class JsonFormatter(OrjsonFormatter):
-    """`time`, `level`, `logger`, `message`, then the record's extra fields."""
+    """`level`, `logger`, `pid`, `message`, the record's extra fields, then `time`."""
 
     def __init__(self) -> None:
         super().__init__(
-            ["levelname", "name", "message"],
-            rename_fields={"levelname": "level", "name": "logger"},
+            ["levelname", "name", "process", "message"],
+            rename_fields={"levelname": "level", "name": "logger", "process": "pid"},
             timestamp="time",
+            # uvicorn adds the message again with terminal colour codes: not for a log store.
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],
         )
 
 
@@ -71,8 +74,11 @@ def log_request(
         )
 
 
-def log_config(level: str = "INFO") -> dict[str, Any]:
-    """`logging.config.dictConfig` settings: JSON lines on stderr for Stockroom and uvicorn."""
+def log_config(level: str = "INFO", *, access: bool = True) -> dict[str, Any]:
+    """`logging.config.dictConfig` settings: JSON lines on stderr for Stockroom and uvicorn.
+
+    `access=False` leaves out the per-request lines (errors and warnings are still logged).
+    """
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -88,6 +94,7 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
         },
         "loggers": {
             "stockroom": {"handlers": ["stderr"], "level": level, "propagate": False},
+            ACCESS_LOGGER: {"level": level if access else "WARNING"},
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
             # Stockroom writes its own access line (with the route template and request id).
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
