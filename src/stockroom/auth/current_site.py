@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped_columns
+from stockroom.db.core import execute_core
 from stockroom.db.models import Site
 from stockroom.errors import Forbidden, ValidationFailed, field_error
 
@@ -41,8 +42,8 @@ async def load_site(
     if _KNOWN_SITES.get(site_id) == principal.brand_id:
         return SiteRef(site_id, principal.brand_id)
     found = (
-        await session.execute(
-            brand_scoped_columns(Site, principal, Site.id).where(Site.id == site_id)
+        await execute_core(
+            session, brand_scoped_columns(Site, principal, Site.id).where(Site.id == site_id)
         )
     ).scalar()
     if found is None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stockroom.auth.principal import Principal, Role
 from stockroom.auth.token_cache import TOKEN_CACHE
 from stockroom.auth.tokens import hash_token, looks_like_token
+from stockroom.db.core import execute_core
 from stockroom.db.models import ApiToken, User, UserSite
 from stockroom.db.session import get_session
 from stockroom.errors import Unauthenticated
@@ -40,7 +41,8 @@ async def load_principal(session: AsyncSession, token: str) -> Principal:
         bind_brand(cached.brand_id)
         return cached
     rows = (
-        await session.execute(
+        await execute_core(
+            session,
             select(
                 ApiToken.token_hash,
                 User.id,
@@ -53,7 +55,7 @@ async def load_principal(session: AsyncSession, token: str) -> Principal:
             .outerjoin(
                 UserSite, (UserSite.user_id == User.id) & (UserSite.brand_id == User.brand_id)
             )
-            .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+            .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None)),
         )
     ).all()
     # The lookup is by an index on the hash; compare in constant time all the same.

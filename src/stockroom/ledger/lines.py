@@ -16,6 +16,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.auth.scope import brand_scoped_columns
+from stockroom.db.core import execute_core
 from stockroom.db.models import Location, Product
 from stockroom.errors import ValidationFailed, field_error
 
@@ -33,6 +34,14 @@ class LineTarget:
     location_field: str = "location_id"
 
 
+def _one_of(column: Any, values: set[Any]) -> Any:
+    # `IN` is an "expanding" parameter, rebuilt on every execution; one value (the usual
+    # single-line request) is a plain comparison with a cached statement.
+    if len(values) == 1:
+        return column == next(iter(values))
+    return column.in_(values)
+
+
 async def check_line_targets(
     session: AsyncSession, brand_id: uuid.UUID, targets: Iterable[LineTarget]
 ) -> dict[uuid.UUID, Row[Any]]:
@@ -48,20 +57,22 @@ async def check_line_targets(
     # Plain rows, not ORM objects: this runs on every stock write.
     products = {
         row.id: row
-        for row in await session.execute(
+        for row in await execute_core(
+            session,
             brand_scoped_columns(
                 Product, brand_id, Product.id, Product.location_aware, Product.cost_per_unit
-            ).where(Product.id.in_(product_ids))
+            ).where(_one_of(Product.id, product_ids)),
         )
     }
     location_sites: dict[int, uuid.UUID] = {}
     if location_ids:
         location_sites = {
             row.id: row.site_id
-            for row in await session.execute(
+            for row in await execute_core(
+                session,
                 select(Location.id, Location.site_id).where(
-                    Location.brand_id == brand_id, Location.id.in_(location_ids)
-                )
+                    Location.brand_id == brand_id, _one_of(Location.id, location_ids)
+                ),
             )
         }
     details = []

@@ -16,6 +16,7 @@ from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from stockroom.db.core import execute_core
 from stockroom.db.models import Site, StockLevel, StockMovement
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import InsufficientStock, StaleQuantity
@@ -66,7 +67,7 @@ async def post_movements(
         )
     rows = [_movement_row(brand_id, draft, user_id, now) for draft in drafts]
     if rows:
-        await session.execute(insert(movements), rows)
+        await execute_core(session, insert(movements), rows)
         # Metrics only: counted by type if and when the caller's transaction commits.
         count_movements_on_commit(session, rows)
     return rows
@@ -248,7 +249,8 @@ async def _apply_many(
     # Take every level's row lock in sorted key order with one statement that also creates
     # the levels that do not exist yet (at 0): locking only the rows that exist would take
     # the others' locks later, out of order, and opposing writers could deadlock.
-    locked = await session.execute(
+    locked = await execute_core(
+        session,
         _LOCK[dialect],
         [_params(brand_id, change, now) | {"b_delta": 0} for change in changes],
     )
@@ -263,12 +265,13 @@ async def _apply_many(
     if outgoing_sites:
         allow_negative = set(
             (
-                await session.execute(
+                await execute_core(
+                    session,
                     select(sites.c.id).where(
                         sites.c.brand_id == brand_id,
                         sites.c.id.in_(outgoing_sites),
                         sites.c.allow_negative_stock.is_(True),
-                    )
+                    ),
                 )
             ).scalars()
         )
@@ -282,7 +285,9 @@ async def _apply_many(
             problems.append(_short(change, on_hand))
     if problems:
         return problems
-    await session.execute(_UPSERT[dialect], [_params(brand_id, change, now) for change in changes])
+    await execute_core(
+        session, _UPSERT[dialect], [_params(brand_id, change, now) for change in changes]
+    )
     return []
 
 
@@ -311,23 +316,23 @@ async def _apply(
     params = _params(brand_id, change, now)
     upsert = _UPSERT[session.get_bind().dialect.name]
     if change.delta >= 0 and change.expected_on_hand is None:
-        await session.execute(upsert, params)
+        await execute_core(session, upsert, params)
         return None
     conditional = _CONDITIONAL_UPDATE[(change.expected_on_hand is not None, change.delta < 0)]
     for _ in range(_ATTEMPTS):
-        if (await session.execute(conditional, params)).first():
+        if (await execute_core(session, conditional, params)).first():
             return None
         # Refused or no level yet: look at why, with the site's rule.
-        current = (await session.execute(_CURRENT, params)).scalar()
+        current = (await execute_core(session, _CURRENT, params)).scalar()
         on_hand = current or 0
         if change.expected_on_hand is not None and on_hand != change.expected_on_hand:
             return _stale(change, on_hand)
-        allow_negative = bool((await session.execute(_ALLOWS_NEGATIVE, params)).scalar())
+        allow_negative = bool((await execute_core(session, _ALLOWS_NEGATIVE, params)).scalar())
         if goes_short(on_hand, change.delta, allow_negative=allow_negative):
             return _short(change, on_hand)
         if current is None:
             # First movement on this level (and the rules allow it): create it atomically.
-            await session.execute(upsert, params)
+            await execute_core(session, upsert, params)
             return None
         # The level moved between the refused UPDATE and our look: try the write again.
     return {
