@@ -66,3 +66,32 @@ async def fetch_page(
         total_pages=math.ceil(total / params.per_page) if total else 0,
     )
     return rows, meta
+
+
+async def fetch_rows_page(
+    session: AsyncSession, query: Select[Any], params: PageParams
+) -> tuple[list[dict[str, Any]], PageMeta]:
+    """One page of plain rows and the total, in one query (`count(*) OVER ()`).
+
+    For queries whose every row is costly to find (low stock computes each product's stock),
+    counting separately would do all the work twice. Past the last page there are no rows to
+    carry the total, so only then is it counted on its own.
+    """
+    counted = query.add_columns(func.count().over().label("_total"))
+    result = await session.execute(counted.limit(params.per_page).offset(params.offset))
+    rows = [dict(row) for row in result.mappings()]
+    if rows:
+        total = int(rows[0]["_total"])
+    else:
+        total = (
+            await session.execute(select(func.count()).select_from(query.order_by(None).subquery()))
+        ).scalar_one()
+    for row in rows:
+        del row["_total"]
+    meta = PageMeta(
+        page=params.page,
+        per_page=params.per_page,
+        total=total,
+        total_pages=math.ceil(total / params.per_page) if total else 0,
+    )
+    return rows, meta

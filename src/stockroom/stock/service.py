@@ -18,7 +18,7 @@ from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped_columns
 from stockroom.db.models import NO_LOCATION, Product, Site, StockLevel
 from stockroom.errors import NotFound, ValidationFailed, field_error
-from stockroom.pagination import PageMeta, PageParams, fetch_page
+from stockroom.pagination import PageMeta, PageParams, fetch_page, fetch_rows_page
 from stockroom.stock.schemas import LocationStock, ProductStock, SiteStock
 
 products = cast(Table, Product.__table__)
@@ -192,10 +192,10 @@ async def low_stock(
     site = await resolve_current_site(
         session, principal, explicit=site_id, header=header_site, access=Access.read
     )
-    rows, meta = await fetch_page(
-        session, low_stock_query(principal.brand_id, site.id), params, scalars=False
+    rows, meta = await fetch_rows_page(
+        session, low_stock_query(principal.brand_id, site.id), params
     )
-    return [dict(r) | {"site_id": site.id} for r in rows], meta
+    return [r | {"site_id": site.id} for r in rows], meta
 
 
 async def _require_product(
