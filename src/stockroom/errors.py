@@ -274,7 +274,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 # --- OpenAPI: every route declares the error responses it can give, in the one shape. ---
 
-from pydantic import BaseModel  # noqa: E402
+from pydantic import BaseModel, ConfigDict  # noqa: E402
 
 
 class ErrorDetail(BaseModel):
@@ -289,6 +289,25 @@ class ErrorInfo(BaseModel):
 
 
 class ErrorBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": {
+                        "code": "insufficient_stock",
+                        "message": "Not enough stock; nothing was written.",
+                        "details": [
+                            {
+                                "field": "products[1].quantity",
+                                "message": "on hand is 2; a change of -5 would go below zero",
+                            }
+                        ],
+                    }
+                }
+            ]
+        }
+    )
+
     error: ErrorInfo
 
 

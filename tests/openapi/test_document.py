@@ -56,3 +56,15 @@ async def test_every_post_documents_idempotency_and_every_body_has_an_example(
         body = op.get("requestBody", {}).get("content", {}).get("application/json")
         if body is not None and path != "/invoices/{invoice_id}/void":
             assert body.get("examples"), f"{where}: no request example"
+
+
+async def test_the_movement_and_the_error_shape_carry_response_examples(
+    client: httpx.AsyncClient,
+) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+
+    movement = schemas["Movement"]["examples"][0]
+    # (FastAPI leaves the example's nulls out of the document.)
+    assert {"id", "type", "product_id", "site_id", "quantity", "created_at"} <= set(movement)
+    assert set(movement) <= set(schemas["Movement"]["properties"])
+    assert schemas["ErrorBody"]["examples"][0]["error"]["code"] == "insufficient_stock"

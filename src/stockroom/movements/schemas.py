@@ -17,7 +17,33 @@ MovementType = Literal[
 class Movement(BaseModel):
     """One append-only ledger row. `quantity` is signed: negative out, positive in."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b6f3a52-8f1e-4c1a-9d7e-2f4b5c6d7e8f",
+                    "type": "adjustment",
+                    "product_id": "3f0c2d1e-8b7a-4c55-9e21-6a1f0b9d4e10",
+                    "site_id": "9a6e1b2c-3d4f-4a5b-8c7d-0e1f2a3b4c5d",
+                    "location_id": None,
+                    "quantity": -2,
+                    "source_site_id": None,
+                    "destination_site_id": None,
+                    "reference": None,
+                    "notes": None,
+                    "reason_code": "waste",
+                    "reason_description": "Two cartons past their date",
+                    "invoice_id": None,
+                    "transfer_id": None,
+                    "unit_cost": None,
+                    "user_id": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f",
+                    "created_at": "2026-11-23T10:15:00.123456Z",
+                    "purchase_id": None,
+                }
+            ]
+        },
+    )
 
     id: uuid.UUID
     type: MovementType
