@@ -1,26 +1,21 @@
--- (a)/(b) POST /inventory/adjustments {product_id, quantity: ±1}: the statements the API
--- issues for it (auth, current site, product check, the level write, the movement), in one
--- transaction. -D products=N picks among products 1..N (N=1: one hot product).
+-- (a)/(b) POST /inventory/adjustments {product_id, quantity: ±1, reason_code}: the statements
+-- the API issues for it with its per-process caches warm (token → user and site → brand are
+-- answered in process, so neither is a query): the product check, the level write (+1: an
+-- upsert; −1: the conditional UPDATE that checks the stock in the same statement), the
+-- movement, in one transaction. -D products=N picks among products 1..N (N=1: one hot product).
 \set i random(1, :products)
 \set q random(0, 1) * 2 - 1
 BEGIN;
-SELECT api_tokens.token_hash, users.id, users.brand_id, users.role, users.default_site_id, user_sites.site_id
-  FROM api_tokens JOIN users ON users.id = api_tokens.user_id
-  LEFT OUTER JOIN user_sites ON user_sites.user_id = users.id AND user_sites.brand_id = users.brand_id
-  WHERE api_tokens.token_hash = :token_hash AND api_tokens.revoked_at IS NULL;
-SELECT sites.id, sites.brand_id, sites.name, sites.allow_negative_stock, sites.created_at
-  FROM sites WHERE sites.brand_id = :brand_id AND sites.id = :site_id;
-SELECT products.id, products.brand_id, products.sku, products.name, products.unit, products.min_stock,
-       products.location_aware, products.cost_per_unit, products.archived, products.created_at, products.updated_at
-  FROM products WHERE products.brand_id = :brand_id AND products.id IN (bench_product(:i));
+SELECT products.id, products.location_aware, products.cost_per_unit
+  FROM products WHERE products.brand_id = :brand_id AND products.id = bench_product(:i);
 \if :q > 0
 INSERT INTO stock_levels (brand_id, product_id, site_id, location_id, on_hand, updated_at)
   VALUES (:brand_id, bench_product(:i), :site_id, 0, :q, now())
   ON CONFLICT (brand_id, product_id, site_id, location_id)
-  DO UPDATE SET on_hand = stock_levels.on_hand + excluded.on_hand, updated_at = now()
+  DO UPDATE SET on_hand = (stock_levels.on_hand + excluded.on_hand), updated_at = excluded.updated_at
   RETURNING stock_levels.on_hand;
 \else
-UPDATE stock_levels SET on_hand = stock_levels.on_hand + :q, updated_at = now()
+UPDATE stock_levels SET on_hand = (stock_levels.on_hand + :q), updated_at = now()
   WHERE stock_levels.brand_id = :brand_id AND stock_levels.product_id = bench_product(:i)
     AND stock_levels.site_id = :site_id AND stock_levels.location_id = 0
     AND (stock_levels.on_hand + :q >= 0
@@ -30,7 +25,7 @@ UPDATE stock_levels SET on_hand = stock_levels.on_hand + :q, updated_at = now()
 \endif
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
-       unit_cost, user_id, created_at)
+       purchase_id, unit_cost, user_id, created_at)
   VALUES (gen_random_uuid(), :brand_id, 'adjustment', bench_product(:i), :site_id, NULL, :q, NULL,
-          NULL, NULL, NULL, 'correction', NULL, NULL, NULL, NULL, :user_id, now());
+          NULL, NULL, NULL, 'correction', NULL, NULL, NULL, NULL, NULL, :user_id, now());
 COMMIT;

@@ -1,22 +1,17 @@
--- (a) on SQLite, quantity +1: what the API issues (BEGIN IMMEDIATE, as its writers do).
+-- (a) on SQLite, quantity +1: what the API issues with its per-process caches warm (token →
+-- user and site → brand answered in process, so neither is a query): BEGIN IMMEDIATE, as its
+-- writers do; the product check; the level upsert; the movement.
 BEGIN IMMEDIATE;
-SELECT api_tokens.token_hash, users.id, users.brand_id, users.role, users.default_site_id, user_sites.site_id
-  FROM api_tokens JOIN users ON users.id = api_tokens.user_id
-  LEFT OUTER JOIN user_sites ON user_sites.user_id = users.id AND user_sites.brand_id = users.brand_id
-  WHERE api_tokens.token_hash = :token_hash AND api_tokens.revoked_at IS NULL;
-SELECT sites.id, sites.brand_id, sites.name, sites.allow_negative_stock, sites.created_at
-  FROM sites WHERE sites.brand_id = :brand_id AND sites.id = :site_id;
-SELECT products.id, products.brand_id, products.sku, products.name, products.unit, products.min_stock,
-       products.location_aware, products.cost_per_unit, products.archived, products.created_at, products.updated_at
-  FROM products WHERE products.brand_id = :brand_id AND products.id IN (:product_id);
+SELECT products.id, products.location_aware, products.cost_per_unit
+  FROM products WHERE products.brand_id = :brand_id AND products.id = :product_id;
 INSERT INTO stock_levels (brand_id, product_id, site_id, location_id, on_hand, updated_at)
   VALUES (:brand_id, :product_id, :site_id, 0, :q, :now)
   ON CONFLICT (brand_id, product_id, site_id, location_id)
-  DO UPDATE SET on_hand = stock_levels.on_hand + excluded.on_hand, updated_at = :now
-  RETURNING stock_levels.on_hand;
+  DO UPDATE SET on_hand = (stock_levels.on_hand + excluded.on_hand), updated_at = excluded.updated_at
+  RETURNING on_hand;
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
-       unit_cost, user_id, created_at)
+       purchase_id, unit_cost, user_id, created_at)
   VALUES (:movement_id, :brand_id, 'adjustment', :product_id, :site_id, NULL, :q, NULL,
-          NULL, NULL, NULL, 'correction', NULL, NULL, NULL, NULL, :user_id, :now);
+          NULL, NULL, NULL, 'correction', NULL, NULL, NULL, NULL, NULL, :user_id, :now);
 COMMIT;

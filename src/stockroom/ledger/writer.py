@@ -165,7 +165,9 @@ _UPSERT = {"postgresql": _build_upsert(postgresql), "sqlite": _build_upsert(sqli
 
 def _build_lock(dialect: Any) -> Any:
     """Insert the level at 0 if missing, else touch it (`on_hand = on_hand`): either way the
-    row is ours until commit. Rows are taken in the order given."""
+    row is ours until commit. Run with many parameter sets it is ONE multi-row statement
+    (no `sort_by_parameter_order`: that makes SQLAlchemy send a row at a time); rows are
+    taken in VALUES order, which is our sorted order, and read back by key."""
     stmt = dialect.insert(levels).values(
         brand_id=bindparam("b_brand"),
         product_id=bindparam("b_product"),
@@ -187,7 +189,6 @@ def _build_lock(dialect: Any) -> Any:
         levels.c.site_id,
         levels.c.location_id,
         levels.c.on_hand,
-        sort_by_parameter_order=True,
     )
 
 
