@@ -22,6 +22,7 @@ from stockroom.observability.middleware import RequestObservability
 from stockroom.observability.router import router as metrics_router
 from stockroom.openapi import install_openapi
 from stockroom.purchases.router import router as purchases_router
+from stockroom.reservations.router import router as reservations_router
 from stockroom.settings import Settings, get_settings
 from stockroom.sites.router import router as sites_router
 from stockroom.stock.router import router as stock_router
@@ -33,6 +34,7 @@ ROUTERS = [
     transfers_router,
     initial_stock_router,
     stock_router,
+    reservations_router,
     movements_router,
     invoices_router,
     purchases_router,

@@ -10,6 +10,8 @@
     ├── PayloadTooLarge        413 payload_too_large
     ├── ValidationFailed       422 validation_error
     │   ├── InsufficientStock  422 insufficient_stock
+    │   ├── InsufficientAvailable 422 insufficient_available
+    │   ├── ReservationClosed  422 reservation_closed
     │   ├── AlreadyInitialized 422 already_initialized
     │   └── IdempotencyConflict 422 idempotency_conflict
     └── Unavailable            503 unavailable
@@ -116,6 +118,20 @@ class InsufficientStock(ValidationFailed):
 
     code = "insufficient_stock"
     default_message = "Not enough stock."
+
+
+class InsufficientAvailable(ValidationFailed):
+    """A sale, transfer out or reservation needs units that are on hand but promised."""
+
+    code = "insufficient_available"
+    default_message = "Not enough available stock: units on hand are reserved."
+
+
+class ReservationClosed(ValidationFailed):
+    """The reservation was released, has expired or was fully consumed."""
+
+    code = "reservation_closed"
+    default_message = "The reservation is closed."
 
 
 class AlreadyInitialized(ValidationFailed):
@@ -317,7 +333,8 @@ _DESCRIPTIONS = {
     404: "Nothing with this id in your brand (`not_found`).",
     409: "`stale_quantity` or `idempotency_in_progress`.",
     413: "The request body is too large (`payload_too_large`).",
-    422: "Validation failed (`validation_error`, `insufficient_stock`, `already_initialized`, "
+    422: "Validation failed (`validation_error`, `insufficient_stock`, "
+    "`insufficient_available`, `reservation_closed`, `already_initialized`, "
     "`idempotency_conflict`).",
     503: "The database is unavailable or busy; retry (`unavailable`).",
 }

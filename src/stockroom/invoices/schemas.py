@@ -62,6 +62,12 @@ class InvoiceCreate(BaseModel):
     )
     number: str | None = Field(None, min_length=1, max_length=64, examples=["INV-2024-0001"])
     lines: list[InvoiceLineIn] = Field(min_length=1, max_length=MAX_LINES)
+    reservation_id: uuid.UUID | None = Field(
+        None,
+        description="An active reservation at the same site: its units matching the lines' "
+        "product and location are sold from it (needing only on-hand); the rest of each "
+        "line must fit in available. Units not sold stay reserved.",
+    )
 
 
 class InvoiceLine(BaseModel):
@@ -88,3 +94,4 @@ class Invoice(BaseModel):
     created_at: Timestamp
     voided_at: Timestamp | None
     user_id: uuid.UUID | None
+    reservation_id: uuid.UUID | None = None

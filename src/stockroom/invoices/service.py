@@ -25,6 +25,7 @@ from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.invoices.schemas import MONEY_DIGITS, MONEY_PLACES, InvoiceCreate
 from stockroom.ledger import LineTarget, MovementDraft, check_line_targets, post_movements
 from stockroom.pagination import PageMeta, PageParams, fetch_page
+from stockroom.reservations.service import SaleLine, consume_for_sale
 
 # The largest amount a Numeric(18, 4) column holds.
 MAX_TOTAL = Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES) - Decimal("0.0001")
@@ -51,6 +52,19 @@ async def create_invoice(
             [field_error("lines", f"the total must not exceed {MAX_TOTAL}")],
         )
     invoice_id, now = new_id(), utcnow()
+    holds = []
+    if body.reservation_id is not None:
+        holds = await consume_for_sale(
+            session,
+            principal,
+            body.reservation_id,
+            site.id,
+            [
+                SaleLine(line.product_id, line.location_id, line.quantity, f"lines[{i}].")
+                for i, line in enumerate(body.lines)
+            ],
+            now,
+        )
     drafts = [
         MovementDraft(
             type="sale",
@@ -67,7 +81,7 @@ async def create_invoice(
         for i, line in enumerate(body.lines)
     ]
     movements = await post_movements(
-        session, principal.brand_id, drafts, user_id=principal.user_id, now=now
+        session, principal.brand_id, drafts, user_id=principal.user_id, now=now, holds=holds
     )
     invoice = Invoice(
         id=invoice_id,
@@ -78,6 +92,7 @@ async def create_invoice(
         total=total,
         user_id=principal.user_id,
         created_at=now,
+        reservation_id=body.reservation_id,
     )
     lines = [
         InvoiceLine(
@@ -275,4 +290,5 @@ def _invoice_view(
         "created_at": invoice.created_at,
         "voided_at": invoice.voided_at,
         "user_id": invoice.user_id,
+        "reservation_id": invoice.reservation_id,
     }

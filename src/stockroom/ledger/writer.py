@@ -9,6 +9,7 @@ movement rows. Movements are never updated or deleted; levels change only here.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -20,6 +21,7 @@ from stockroom.db.core import execute_core
 from stockroom.db.models import Site, StockLevel, StockMovement
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import InsufficientStock, StaleQuantity
+from stockroom.ledger.available import HoldDraft, apply_with_reserved, draws_on_available
 from stockroom.ledger.rules import LevelChange, MovementDraft, goes_short, level_changes
 from stockroom.observability.metrics import count_insufficient_stock, count_movements_on_commit
 
@@ -39,16 +41,21 @@ async def post_movements(
     *,
     user_id: uuid.UUID | None,
     now: datetime | None = None,
+    holds: Sequence[HoldDraft] = (),
 ) -> list[dict[str, Any]]:
     """Apply the drafts to their levels and append them to the ledger; return the movements.
 
     Raises StaleQuantity (409) when an `expected_on_hand` does not match, and
     InsufficientStock (422) listing every short line; the caller's transaction then
-    rolls back, so nothing of the request is written.
+    rolls back, so nothing of the request is written. `holds` change levels' reserved
+    units (reservations); with them, or with sales and transfers out, the reserved side
+    (ledger/available.py) applies the request and raises InsufficientAvailable.
     """
     now = now or utcnow()
     changes = level_changes(drafts)
-    if len(changes) == 1:
+    if holds or draws_on_available(drafts):
+        problems = await apply_with_reserved(session, brand_id, drafts, holds, now)
+    elif len(changes) == 1:
         problem = await _apply(session, brand_id, changes[0], now)
         problems = [] if problem is None else [problem]
     else:

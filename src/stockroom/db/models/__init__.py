@@ -5,6 +5,7 @@ from stockroom.db.models.catalog import Product
 from stockroom.db.models.commerce import Invoice, InvoiceLine, Purchase
 from stockroom.db.models.idempotency import IdempotencyKey
 from stockroom.db.models.ledger import NO_LOCATION, StockLevel, StockMovement
+from stockroom.db.models.reservations import Reservation, ReservationLine
 from stockroom.db.models.tenancy import ApiToken, Brand, Location, Site, User, UserSite
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "Location",
     "Product",
     "Purchase",
+    "Reservation",
+    "ReservationLine",
     "Site",
     "StockLevel",
     "StockMovement",

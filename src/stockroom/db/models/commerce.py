@@ -22,6 +22,8 @@ class Invoice(Base):
     number: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="issued")  # issued | void
     total: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    # The reservation whose units this sale consumed, if any.
+    reservation_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     user_id: Mapped[uuid.UUID | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     voided_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -42,6 +42,9 @@ class StockLevel(Base):
     # NO_LOCATION (0) for site-level stock; otherwise a location id of the site.
     location_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=NO_LOCATION)
     on_hand: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Units held by active reservations (expired ones included until the sweeper records
+    # them; readers subtract those). Changed only by the ledger writer, like on_hand.
+    reserved: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,0 +1,370 @@
+"""The reserved side of the writer: levels' `reserved`, and what must fit in `available`.
+
+`available` = on_hand − reserved, where reserved counts only unexpired holds: a level's
+stored `reserved` still includes reservations past `expires_at` that the sweeper has not
+recorded yet, so they are subtracted here, in the same transaction, under the level's lock.
+Expiry is therefore exact at `expires_at` whether or not the sweeper ran.
+
+Rules, per level (after netting the request's lines):
+- every outgoing change still needs `on_hand` (the writer's rule; the site may allow negative);
+- units a sale or transfer out takes beyond the reserved units it consumes, and units newly
+  reserved, must fit in `available`; a site allowing negative stock waives this for sales
+  and transfers out, never for new reservations (a promise needs units behind it);
+- adjustments and incoming movements need neither: physical reality wins.
+Levels are locked in the one sorted key order (the writer's), so opposing writers never
+deadlock, and `reserved` changes in the same statement as `on_hand`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockroom.db.core import execute_core
+from stockroom.db.models import ReservationLine, Site, StockLevel
+from stockroom.db.models.ledger import NO_LOCATION
+from stockroom.errors import InsufficientAvailable
+from stockroom.ledger.rules import LevelChange, LevelKey, MovementDraft, goes_short, level_key
+
+levels = cast(Table, StockLevel.__table__)
+lines = cast(Table, ReservationLine.__table__)
+sites = cast(Table, Site.__table__)
+
+# Movement types that take units out of `available` (not only out of `on_hand`).
+DRAWS_ON_AVAILABLE = frozenset({"sale", "transfer_out"})
+
+
+@dataclass(frozen=True, slots=True)
+class HoldDraft:
+    """A change to the units a level holds for reservations.
+
+    Positive: reserve (must fit in available). Negative: release or expire; with
+    `consumed=True`, reserved units a sale of the same request takes (they need only on_hand).
+    """
+
+    product_id: uuid.UUID
+    site_id: uuid.UUID
+    quantity: int
+    location_id: int | None = None
+    consumed: bool = False
+    field: str = ""
+
+
+@dataclass(slots=True)
+class _Change:
+    key: LevelKey
+    delta: int = 0  # on_hand
+    reserved_delta: int = 0
+    drawn: int = 0  # units sales / transfers out take
+    consumed: int = 0  # of which reserved units they consume
+    held: int = 0  # units newly reserved
+    expected_on_hand: int | None = None
+    fields: list[str] = field(default_factory=list)
+
+    def needs_available(self, *, allow_negative: bool) -> int:
+        from_sales = 0 if allow_negative else max(0, self.drawn - self.consumed)
+        return from_sales + self.held
+
+    def as_level_change(self) -> LevelChange:
+        return LevelChange(self.key, self.delta, self.expected_on_hand, list(self.fields))
+
+
+def draws_on_available(drafts: Sequence[MovementDraft]) -> bool:
+    return any(d.type in DRAWS_ON_AVAILABLE and d.quantity < 0 for d in drafts)
+
+
+def _changes(drafts: Sequence[MovementDraft], holds: Sequence[HoldDraft]) -> list[_Change]:
+    changes: dict[LevelKey, _Change] = {}
+
+    def at(key: LevelKey) -> _Change:
+        change = changes.get(key)
+        if change is None:
+            change = changes[key] = _Change(key)
+        return change
+
+    for draft in drafts:
+        change = at(level_key(draft))
+        change.delta += draft.quantity
+        change.fields.append(draft.field)
+        if draft.type in DRAWS_ON_AVAILABLE and draft.quantity < 0:
+            change.drawn -= draft.quantity
+        if draft.expected_on_hand is not None:
+            change.expected_on_hand = draft.expected_on_hand
+    for hold in holds:
+        location = NO_LOCATION if hold.location_id is None else hold.location_id
+        change = at(LevelKey(hold.product_id, hold.site_id, location))
+        change.reserved_delta += hold.quantity
+        change.fields.append(hold.field)
+        if hold.quantity > 0:
+            change.held += hold.quantity
+        elif hold.consumed:
+            change.consumed -= hold.quantity
+    return [changes[key] for key in sorted(changes)]
+
+
+def _params(brand_id: uuid.UUID, change: _Change, now: datetime) -> dict[str, Any]:
+    key = change.key
+    return {
+        "b_brand": brand_id,
+        "b_product": key.product_id,
+        "b_site": key.site_id,
+        "b_location": key.location_id,
+        "b_delta": change.delta,
+        "b_reserved": change.reserved_delta,
+        "b_now": now,
+    }
+
+
+_KEY = and_(
+    levels.c.brand_id == bindparam("b_brand"),
+    levels.c.product_id == bindparam("b_product"),
+    levels.c.site_id == bindparam("b_site"),
+    levels.c.location_id == bindparam("b_location"),
+)
+_SITE_ALLOWS_NEGATIVE = (
+    select(sites.c.allow_negative_stock)
+    .where(sites.c.id == bindparam("b_site"), sites.c.brand_id == bindparam("b_brand"))
+    .scalar_subquery()
+)
+# One outgoing line on a level that holds nothing: available is on_hand, so the writer's
+# one conditional statement decides (the common sale, with no reservations about).
+_UNRESERVED_SALE = (
+    update(levels)
+    .where(
+        _KEY,
+        levels.c.reserved == 0,
+        or_(levels.c.on_hand + bindparam("b_delta") >= 0, _SITE_ALLOWS_NEGATIVE.is_(True)),
+    )
+    .values(on_hand=levels.c.on_hand + bindparam("b_delta"), updated_at=bindparam("b_now"))
+    .returning(levels.c.on_hand)
+)
+
+
+def _insert(dialect: Any) -> Any:
+    return dialect.insert(levels).values(
+        brand_id=bindparam("b_brand"),
+        product_id=bindparam("b_product"),
+        site_id=bindparam("b_site"),
+        location_id=bindparam("b_location"),
+        on_hand=bindparam("b_delta"),
+        reserved=bindparam("b_reserved"),
+        updated_at=bindparam("b_now"),
+    )
+
+
+def _build_lock(dialect: Any) -> Any:
+    """Create missing levels at 0 or touch existing ones: every row ours, in VALUES order."""
+    stmt = _insert(dialect)
+    return stmt.on_conflict_do_update(
+        index_elements=[
+            levels.c.brand_id,
+            levels.c.product_id,
+            levels.c.site_id,
+            levels.c.location_id,
+        ],
+        set_={"on_hand": levels.c.on_hand},
+    ).returning(
+        levels.c.product_id,
+        levels.c.site_id,
+        levels.c.location_id,
+        levels.c.on_hand,
+        levels.c.reserved,
+    )
+
+
+def _build_apply(dialect: Any) -> Any:
+    stmt = _insert(dialect)
+    return stmt.on_conflict_do_update(
+        index_elements=[
+            levels.c.brand_id,
+            levels.c.product_id,
+            levels.c.site_id,
+            levels.c.location_id,
+        ],
+        set_={
+            "on_hand": levels.c.on_hand + stmt.excluded.on_hand,
+            "reserved": levels.c.reserved + stmt.excluded.reserved,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+
+
+_LOCK = {"postgresql": _build_lock(postgresql), "sqlite": _build_lock(sqlite)}
+_APPLY = {"postgresql": _build_apply(postgresql), "sqlite": _build_apply(sqlite)}
+
+
+def expired_holds_query(
+    brand_id: uuid.UUID, product_ids: set[uuid.UUID], site_ids: set[uuid.UUID], now: datetime
+) -> Any:
+    """Units still counted in levels' `reserved` whose reservation expired at or before now."""
+    return (
+        select(
+            lines.c.product_id,
+            lines.c.site_id,
+            lines.c.location_id,
+            func.sum(lines.c.remaining).label("expired"),
+        )
+        .where(
+            lines.c.brand_id == brand_id,
+            lines.c.product_id.in_(product_ids),
+            lines.c.site_id.in_(site_ids),
+            lines.c.active.is_(True),
+            lines.c.expires_at <= now,
+        )
+        .group_by(lines.c.product_id, lines.c.site_id, lines.c.location_id)
+    )
+
+
+async def apply_with_reserved(
+    session: AsyncSession,
+    brand_id: uuid.UUID,
+    drafts: Sequence[MovementDraft],
+    holds: Sequence[HoldDraft],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Change on_hand and reserved of every level the request touches, or nothing.
+
+    Returns the writer's stale/short problems (it raises them); raises
+    InsufficientAvailable itself, naming every line that does not fit in `available`.
+    """
+    changes = _changes(drafts, holds)
+    dialect = session.get_bind().dialect.name
+    if (
+        len(changes) == 1
+        and not holds
+        and changes[0].delta < 0
+        and changes[0].expected_on_hand is None
+    ):
+        params = _params(brand_id, changes[0], now)
+        if (await execute_core(session, _UNRESERVED_SALE, params)).first():
+            return []
+    locked = await execute_core(
+        session,
+        _LOCK[dialect],
+        [_params(brand_id, c, now) | {"b_delta": 0, "b_reserved": 0} for c in changes],
+    )
+    current = {
+        (row.product_id, row.site_id, row.location_id): (row.on_hand, row.reserved)
+        for row in locked
+    }
+    expired: dict[tuple[Any, ...], int] = {}
+    if any(reserved for _, reserved in current.values()):
+        query = expired_holds_query(
+            brand_id,
+            {c.key.product_id for c in changes},
+            {c.key.site_id for c in changes},
+            now,
+        )
+        for row in await execute_core(session, query):
+            expired[(row.product_id, row.site_id, row.location_id)] = int(row.expired)
+    figures: dict[LevelKey, tuple[int, int]] = {}
+    for change in changes:
+        k = (change.key.product_id, change.key.site_id, change.key.location_id)
+        on_hand, reserved = current.get(k, (0, 0))
+        figures[change.key] = (on_hand, reserved - expired.get(k, 0))
+    # The site's rule is read only when some line would break the strict one.
+    failing = [c for c in changes if _problem(c, *figures[c.key], negative_ok=False)]
+    allow_negative = await _sites_allowing_negative(session, brand_id, failing)
+    problems: list[dict[str, Any]] = []
+    unavailable: list[dict[str, Any]] = []
+    for change in failing:
+        on_hand, reserved = figures[change.key]
+        problem = _problem(change, on_hand, reserved, change.key.site_id in allow_negative)
+        if problem is None:
+            continue
+        if problem["kind"] == "unavailable":
+            unavailable.append(problem)
+        else:
+            problems.append(problem)
+    if problems:
+        # Short of stock on some line: one insufficient_stock naming every failing line.
+        return problems + [
+            {
+                "kind": "short",
+                "change": u["change"],
+                "on_hand": u["on_hand"],
+                "message": u["message"],
+            }
+            for u in unavailable
+        ]
+    if unavailable:
+        raise InsufficientAvailable(
+            "Not enough available stock (units on hand are reserved); nothing was written.",
+            [u["detail"] for u in unavailable],
+        )
+    await execute_core(session, _APPLY[dialect], [_params(brand_id, c, now) for c in changes])
+    return []
+
+
+def _problem(
+    change: _Change, on_hand: int, reserved: int, negative_ok: bool
+) -> dict[str, Any] | None:
+    if change.expected_on_hand is not None and on_hand != change.expected_on_hand:
+        return {
+            "kind": "stale",
+            "change": change.as_level_change(),
+            "on_hand": on_hand,
+            "message": f"on hand is {on_hand}, not {change.expected_on_hand}",
+        }
+    if goes_short(on_hand, change.delta, allow_negative=negative_ok):
+        return {
+            "kind": "short",
+            "change": change.as_level_change(),
+            "on_hand": on_hand,
+            "message": f"on hand is {on_hand}; a change of {change.delta} would go below zero",
+        }
+    need = change.needs_available(allow_negative=negative_ok)
+    if need > 0 and on_hand - reserved < need:
+        detail = _unavailable_detail(change, on_hand, reserved, need)
+        return {
+            "kind": "unavailable",
+            "change": change.as_level_change(),
+            "on_hand": on_hand,
+            "message": detail["message"],
+            "detail": detail,
+        }
+    return None
+
+
+async def _sites_allowing_negative(
+    session: AsyncSession, brand_id: uuid.UUID, changes: list[_Change]
+) -> set[uuid.UUID]:
+    candidates = {c.key.site_id for c in changes}
+    if not candidates:
+        return set()
+    return set(
+        (
+            await execute_core(
+                session,
+                select(sites.c.id).where(
+                    sites.c.brand_id == brand_id,
+                    sites.c.id.in_(candidates),
+                    sites.c.allow_negative_stock.is_(True),
+                ),
+            )
+        ).scalars()
+    )
+
+
+def _unavailable_detail(change: _Change, on_hand: int, reserved: int, need: int) -> dict[str, Any]:
+    key = change.key
+    available = on_hand - reserved
+    return {
+        "field": (change.fields[0] if change.fields else "") + "quantity",
+        "message": f"available is {available} ({on_hand} on hand, {reserved} reserved); "
+        f"{need} requested",
+        "product_id": str(key.product_id),
+        "site_id": str(key.site_id),
+        "location_id": key.location_id or None,
+        "on_hand": on_hand,
+        "reserved": reserved,
+        "available": available,
+        "requested": need,
+    }

@@ -1,0 +1,1 @@
+"""Reservations: units of stock promised to an order until sold, released or expired."""
