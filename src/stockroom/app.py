@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,6 +29,7 @@ from stockroom.sites.router import router as sites_router
 from stockroom.stock.router import router as stock_router
 from stockroom.transfers.router import router as transfers_router
 from stockroom.users.router import router as users_router
+from stockroom.worker import run_worker
 
 ROUTERS = [
     adjustments_router,
@@ -55,9 +57,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        stop = asyncio.Event()
+        worker = None
+        if settings.worker_in_process:
+            worker = asyncio.create_task(
+                run_worker(
+                    app.state.sessionmaker,
+                    interval_seconds=settings.worker_interval_seconds,
+                    stop=stop,
+                )
+            )
         try:
             yield
         finally:
+            stop.set()
+            if worker is not None:
+                await worker
             await engine.dispose()
 
     app = FastAPI(

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     log_sql: bool = False
     # Seconds a worker may keep using a token → user lookup (see auth/token_cache.py).
     auth_cache_seconds: float = 5.0
+    # Run the background worker (reservation expiry) inside this server process;
+    # `stockroom serve` turns it on unless `--no-worker`.
+    worker_in_process: bool = False
+    worker_interval_seconds: float = 1.0
 
 
 @lru_cache

@@ -25,7 +25,9 @@ from stockroom.auth.scope import brand_scoped, brand_scoped_columns
 from stockroom.auth.tokens import looks_like_token
 from stockroom.catalog.service import list_products
 from stockroom.db.models import Brand, Location, Product, Site, StockLevel, StockMovement, User
+from stockroom.db.models.base import utcnow
 from stockroom.errors import Unauthenticated
+from stockroom.ledger.available import reserved_now
 from stockroom.movements.schemas import Movement
 from stockroom.movements.service import (
     MovementFilters,
@@ -86,6 +88,7 @@ class StockRow:
 
     product: Product
     on_hand: dict[uuid.UUID, int] = field(default_factory=dict)
+    reserved: dict[uuid.UUID, int] = field(default_factory=dict)
 
     def at(self, site_id: uuid.UUID) -> int:
         return self.on_hand.get(site_id, 0)
@@ -95,8 +98,8 @@ class StockRow:
         return sum(self.on_hand.values())
 
     def is_low(self, site_id: uuid.UUID) -> bool:
-        # The low-stock rule of `stock.service.low_stock_query`: on_hand < min_stock.
-        return self.at(site_id) < self.product.min_stock
+        # The low-stock rule of `stock.service.low_stock_query`: available < min_stock.
+        return self.at(site_id) - self.reserved.get(site_id, 0) < self.product.min_stock
 
 
 async def stock_rows(
@@ -117,15 +120,17 @@ async def stock_rows(
         return rows, meta
     by_id = {row.product.id: row for row in rows}
     on_hand = sql_cast(func.sum(_levels.c.on_hand), BigInteger)
+    reserved = sql_cast(func.sum(reserved_now(utcnow())), BigInteger)
     levels = await session.execute(
         brand_scoped_columns(
-            StockLevel, principal, _levels.c.product_id, _levels.c.site_id, on_hand
+            StockLevel, principal, _levels.c.product_id, _levels.c.site_id, on_hand, reserved
         )
         .where(_levels.c.product_id.in_(list(by_id)), _levels.c.site_id.in_(list(site_ids)))
         .group_by(_levels.c.product_id, _levels.c.site_id)
     )
-    for product_id, site_id, quantity in levels:
+    for product_id, site_id, quantity, held in levels:
         by_id[product_id].on_hand[site_id] = int(quantity)
+        by_id[product_id].reserved[site_id] = int(held or 0)
     return rows, meta
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -368,3 +368,38 @@ def _unavailable_detail(change: _Change, on_hand: int, reserved: int, need: int)
         "available": available,
         "requested": need,
     }
+
+
+def reserved_now(now: datetime) -> Any:
+    """SQL for a `stock_levels` row's reserved units at `now`: expired holds left out.
+
+    A correlated probe of the lines index, skipped when the level holds nothing.
+    """
+    expired = (
+        select(func.coalesce(func.sum(lines.c.remaining), 0))
+        .where(
+            lines.c.brand_id == levels.c.brand_id,
+            lines.c.product_id == levels.c.product_id,
+            lines.c.site_id == levels.c.site_id,
+            lines.c.location_id == levels.c.location_id,
+            lines.c.active.is_(True),
+            lines.c.expires_at <= now,
+        )
+        .scalar_subquery()
+    )
+    return case((levels.c.reserved == 0, 0), else_=levels.c.reserved - expired)
+
+
+def expired_at_site(brand_id: Any, product_id: Any, site_id: Any, now: datetime) -> Any:
+    """SQL for the units of a product at a site still counted in `reserved` but expired."""
+    return (
+        select(func.coalesce(func.sum(lines.c.remaining), 0))
+        .where(
+            lines.c.brand_id == brand_id,
+            lines.c.product_id == product_id,
+            lines.c.site_id == site_id,
+            lines.c.active.is_(True),
+            lines.c.expires_at <= now,
+        )
+        .scalar_subquery()
+    )

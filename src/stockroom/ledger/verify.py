@@ -2,7 +2,10 @@
 
 Holds when: every level equals the sum of its movements; no level is below zero at a site
 that forbids negative stock; every transfer is one `transfer_out` and one `transfer_in`
-with opposite quantities; every sale and return names an invoice of its brand.
+with opposite quantities; every sale and return names an invoice of its brand; every
+level's `reserved` equals what the active reservations' lines hold on it (so, less the holds
+past `expires_at` the sweeper has not recorded yet, what the active, unexpired ones hold),
+and no line holds more than it reserved or less than nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockroom.db.models import Invoice, Site, StockLevel, StockMovement
+from stockroom.db.models import Invoice, ReservationLine, Site, StockLevel, StockMovement
 
 LIMIT = 100  # problems listed per check; the count is exact
 
@@ -114,12 +117,54 @@ async def verify_ledger(conn: AsyncConnection) -> Report:
         )
         .where(m.c.type.in_(("sale", "return")), inv.c.id.is_(None))
     )
+    rl = ReservationLine.__table__
+    holds = (
+        select(
+            rl.c.brand_id,
+            rl.c.product_id,
+            rl.c.site_id,
+            rl.c.location_id,
+            func.sum(rl.c.remaining).label("held"),
+        )
+        .where(rl.c.active.is_(True))
+        .group_by(rl.c.brand_id, rl.c.product_id, rl.c.site_id, rl.c.location_id)
+        .subquery()
+    )
+    held_on_level = and_(
+        lv.c.brand_id == holds.c.brand_id,
+        lv.c.product_id == holds.c.product_id,
+        lv.c.site_id == holds.c.site_id,
+        lv.c.location_id == holds.c.location_id,
+    )
+    reserved_vs_holds = (
+        select(
+            lv.c.brand_id,
+            lv.c.product_id,
+            lv.c.site_id,
+            lv.c.location_id,
+            lv.c.reserved,
+            func.coalesce(holds.c.held, 0).label("held_by_reservations"),
+        )
+        .select_from(lv.outerjoin(holds, held_on_level))
+        .where(lv.c.reserved != func.coalesce(holds.c.held, 0))
+    )
+    holds_without_level = (
+        select(holds.c.brand_id, holds.c.product_id, holds.c.site_id, holds.c.location_id)
+        .select_from(holds.outerjoin(lv, held_on_level))
+        .where(lv.c.brand_id.is_(None), holds.c.held != 0)
+    )
+    bad_lines = select(rl.c.brand_id, rl.c.reservation_id, rl.c.remaining, rl.c.quantity).where(
+        (rl.c.remaining < 0) | (rl.c.remaining > rl.c.quantity)
+    )
     checks = [
         await _run(conn, "levels equal the sum of their movements", level_vs_ledger),
         await _run(conn, "every movement total has its level", ledger_without_level),
         await _run(conn, "no level below zero where negative stock is forbidden", negative),
         await _run(conn, "transfer halves pair up", unpaired),
         await _run(conn, "every sale and return has its invoice", orphan_sales),
+        await _run(conn, "levels' reserved equal what active reservations hold", reserved_vs_holds),
+        await _run(conn, "every active hold has its level", holds_without_level),
+        await _run(conn, "reservation lines hold between 0 and what they reserved", bad_lines),
     ]
     levels = (await conn.execute(select(func.count()).select_from(lv))).scalar_one()
     count = (await conn.execute(select(func.count()).select_from(m))).scalar_one()

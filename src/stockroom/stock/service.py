@@ -7,6 +7,7 @@ a location-aware product has one level per location, summed here per site.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import BigInteger, Select, Table, and_, func, select
@@ -17,7 +18,9 @@ from stockroom.auth.current_site import Access, check_site_access, load_site, re
 from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped_columns
 from stockroom.db.models import NO_LOCATION, Product, Site, StockLevel
+from stockroom.db.models.base import utcnow
 from stockroom.errors import NotFound, ValidationFailed, field_error
+from stockroom.ledger.available import expired_at_site, reserved_now
 from stockroom.pagination import PageMeta, PageParams, fetch_page, fetch_rows_page
 from stockroom.stock.schemas import LocationStock, ProductStock, SiteStock
 
@@ -47,7 +50,13 @@ async def product_stock(
         raise NotFound(f"No product {product_id}.")
     query = (
         brand_scoped_columns(
-            Site, principal, Site.id, Site.name, levels.c.location_id, levels.c.on_hand
+            Site,
+            principal,
+            Site.id,
+            Site.name,
+            levels.c.location_id,
+            levels.c.on_hand,
+            reserved_now(utcnow()).label("reserved"),
         )
         .outerjoin(
             levels,
@@ -61,7 +70,7 @@ async def product_stock(
     )
     rows = (await session.execute(_only_readable(query, principal, Site.id))).all()
     by_site: dict[uuid.UUID, SiteStock] = {}
-    for site_id, site_name, location_id, on_hand in rows:
+    for site_id, site_name, location_id, on_hand, reserved in rows:
         entry = by_site.get(site_id)
         if entry is None:
             entry = by_site[site_id] = SiteStock(
@@ -69,11 +78,28 @@ async def product_stock(
             )
         if on_hand is None:
             continue
+        reserved = int(reserved or 0)
         entry.on_hand += on_hand
+        entry.reserved += reserved
+        entry.available += on_hand - reserved
         if location_id != NO_LOCATION:
-            entry.locations.append(LocationStock(location_id=location_id, on_hand=on_hand))
+            entry.locations.append(
+                LocationStock(
+                    location_id=location_id,
+                    on_hand=on_hand,
+                    reserved=reserved,
+                    available=on_hand - reserved,
+                )
+            )
     listed = list(by_site.values())
-    return ProductStock(product_id=product_id, total=sum(s.on_hand for s in listed), sites=listed)
+    return ProductStock(
+        product_id=product_id,
+        total=sum(s.on_hand for s in listed),
+        reserved=sum(s.reserved for s in listed),
+        available=sum(s.available for s in listed),
+        in_transit=sum(s.in_transit for s in listed),
+        sites=listed,
+    )
 
 
 async def list_stock_levels(
@@ -90,6 +116,7 @@ async def list_stock_levels(
     touched it there, even when its on-hand is now 0.
     """
     on_hand = sql_cast(func.sum(levels.c.on_hand), BigInteger)
+    reserved = sql_cast(func.sum(reserved_now(utcnow())), BigInteger)
     query = (
         brand_scoped_columns(
             StockLevel,
@@ -99,6 +126,7 @@ async def list_stock_levels(
             products.c.name,
             levels.c.site_id,
             on_hand.label("on_hand"),
+            reserved.label("reserved"),
             products.c.min_stock,
         )
         .join(
@@ -124,16 +152,19 @@ async def list_stock_levels(
         await _require_product(session, principal, product_id)
         query = query.where(levels.c.product_id == product_id)
     rows, meta = await fetch_page(session, query, params, scalars=False)
-    return [dict(r) for r in rows], meta
+    return [dict(r) | {"available": r["on_hand"] - r["reserved"]} for r in rows], meta
 
 
-def low_stock_query(brand_id: uuid.UUID, site_id: uuid.UUID) -> Select[Any]:
-    """Products below `min_stock` at one site, as ONE set-based query, biggest shortfall first.
+def low_stock_query(
+    brand_id: uuid.UUID, site_id: uuid.UUID, now: datetime | None = None
+) -> Select[Any]:
+    """Products whose `available` is below `min_stock` at one site, as ONE set-based query,
+    biggest shortfall first. Available = on hand − reserved by holds unexpired at `now`.
 
     Each active product of the brand gets its on-hand at the site from a correlated sum
     over its levels (locations summed); a product never stocked there counts as 0 — a shop
     that has none of a product it should keep is short of it. Archived products are left
-    out. The rule is literally on_hand < min_stock, so at a site that allows negative stock
+    out. The rule is literally available < min_stock, so at a site that allows negative stock
     a product with min_stock 0 and on-hand −3 is short by 3.
 
     Why a correlated sum rather than a join to aggregated levels: its plan does not depend
@@ -151,6 +182,17 @@ def low_stock_query(brand_id: uuid.UUID, site_id: uuid.UUID) -> Select[Any]:
         )
         .scalar_subquery()
     )
+    # Reserved: the levels' stored figure less the holds past their expiry (usually none).
+    stored = (
+        select(sql_cast(func.sum(levels.c.reserved), BigInteger))
+        .where(
+            levels.c.brand_id == products.c.brand_id,
+            levels.c.site_id == site_id,
+            levels.c.product_id == products.c.id,
+        )
+        .scalar_subquery()
+    )
+    expired = expired_at_site(products.c.brand_id, products.c.id, site_id, now or utcnow())
     per_product = (
         select(
             products.c.id.label("product_id"),
@@ -158,6 +200,7 @@ def low_stock_query(brand_id: uuid.UUID, site_id: uuid.UUID) -> Select[Any]:
             products.c.name,
             products.c.min_stock,
             func.coalesce(held, 0).label("on_hand"),
+            (func.coalesce(stored, 0) - expired).label("reserved"),
         )
         .where(products.c.brand_id == brand_id, products.c.archived.is_(False))
         # OFFSET 0 keeps the subquery whole, so the sum is computed once per product and not
@@ -165,17 +208,20 @@ def low_stock_query(brand_id: uuid.UUID, site_id: uuid.UUID) -> Select[Any]:
         .offset(0)
         .subquery("per_product")
     )
-    shortfall = (per_product.c.min_stock - per_product.c.on_hand).label("shortfall")
+    available = per_product.c.on_hand - per_product.c.reserved
+    shortfall = (per_product.c.min_stock - available).label("shortfall")
     return (
         select(
             per_product.c.product_id,
             per_product.c.sku,
             per_product.c.name,
             per_product.c.on_hand,
+            per_product.c.reserved,
+            available.label("available"),
             per_product.c.min_stock,
             shortfall,
         )
-        .where(per_product.c.on_hand < per_product.c.min_stock)
+        .where(available < per_product.c.min_stock)
         .order_by(shortfall.desc(), per_product.c.sku)
     )
 
