@@ -70,6 +70,13 @@ REQUEST_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         }
     },
     "createInvoice": {
+        "from_reservation": {
+            "summary": "Selling units held by a reservation",
+            "value": {
+                "reservation_id": "5d2f8a0e-3c1b-4e7a-9f60-2b8c4d1e7a93",
+                "lines": [{"product_id": EXAMPLE_PRODUCT, "quantity": 2, "unit_price": "3.80"}],
+            },
+        },
         "sale": {
             "summary": "A sale of two lines",
             "value": {
@@ -83,7 +90,26 @@ REQUEST_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
                     },
                 ],
             },
+        },
+    },
+    "createReservation": {
+        "order": {
+            "summary": "Hold two lines for an order, for 30 minutes",
+            "value": {
+                "reference": "SO-1042",
+                "ttl_seconds": 1800,
+                "lines": [{"product_id": EXAMPLE_PRODUCT, "quantity": 2}],
+            },
         }
+    },
+    "releaseReservation": {
+        "part": {
+            "summary": "Give back one unit (send no body to release all that remains)",
+            "value": {"lines": [{"product_id": EXAMPLE_PRODUCT, "quantity": 1}]},
+        }
+    },
+    "extendReservation": {
+        "ttl": {"summary": "One more hour from now", "value": {"ttl_seconds": 3600}},
     },
     "createPurchase": {
         "delivery": {

@@ -135,7 +135,7 @@ async def test_a_viewer_sees_only_the_sites_granted_to_it(
 
     assert select_options(stock.text, "site_id") == ["All sites", "Main shop"]
     assert table_rows(stock.text, "stock") == [["TEA", "Tea", "unit", "4", "4"]]
-    assert table_rows(product.text, "levels") == [["Main shop", "4"]]
+    assert table_rows(product.text, "levels") == [["Main shop", "4", "0", "4", "0"]]
     assert 'data-last="4"' in product.text
     assert [row[3] for row in table_rows(movements.text, "movements")] == ["Main shop"]
     assert forbidden.status_code == 404
@@ -160,12 +160,12 @@ async def test_low_stock_lists_products_below_their_minimum_at_the_site(
 
     assert "at Main shop" in at_home.text
     assert table_rows(at_home.text, "low-stock") == [
-        ["CUPS", "Cups", "0", "5", "5"],
-        ["MILK", "Milk", "20", "24", "4"],
+        ["CUPS", "Cups", "0", "0", "5", "5"],
+        ["MILK", "Milk", "20", "20", "24", "4"],
     ]
     assert table_rows(at_warehouse.text, "low-stock") == [
-        ["CUPS", "Cups", "0", "5", "5"],
-        ["BEANS", "Beans", "0", "2", "2"],  # never stocked there counts as 0
+        ["CUPS", "Cups", "0", "0", "5", "5"],
+        ["BEANS", "Beans", "0", "0", "2", "2"],  # never stocked there counts as 0
     ]
 
 
@@ -186,11 +186,12 @@ async def test_product_page_shows_levels_per_site_and_location_and_its_stock_cha
 
     assert page.status_code == 200
     assert re.search(r'id="total-on-hand">12\b', page.text)
+    # Site, on hand, reserved, available, in transit (per site only).
     assert table_rows(page.text, "levels") == [
-        ["Main shop", "0"],
-        ["Warehouse", "12"],
-        ["Shelf A", "7"],
-        ["Bay 2", "5"],
+        ["Main shop", "0", "0", "0", "0"],
+        ["Warehouse", "12", "0", "12", "0"],
+        ["Shelf A", "7", "0", "7", ""],
+        ["Bay 2", "5", "0", "5", ""],
     ]
     assert 'data-points="3"' in page.text
     assert 'data-last="12"' in page.text

@@ -91,6 +91,16 @@ async def fresh_invoice(w: World, client: httpx.AsyncClient) -> dict[str, str]:
     return {"invoice": response.json()["id"]}
 
 
+async def fresh_reservation(w: World, client: httpx.AsyncClient) -> dict[str, str]:
+    response = await client.post(
+        "/inventory/reservations",
+        headers=w.a.admin.headers,
+        json={"site_id": str(w.a1), "lines": [{"product_id": str(w.product), "quantity": 1}]},
+    )
+    assert response.status_code == 201, response.text
+    return {"reservation": response.json()["id"]}
+
+
 async def fresh_product(w: World, client: httpx.AsyncClient) -> dict[str, str]:
     return {"product": str(await create_product(w.a))}
 
@@ -143,6 +153,39 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/inventory/low-stock"): Case(
         lambda w: ("/inventory/low-stock", None, {"site_id": str(w.a1)}), 422, None, 403
+    ),
+    ("POST", "/inventory/reservations"): Case(
+        lambda w: (
+            "/inventory/reservations",
+            {"site_id": str(w.a1), "lines": [{"product_id": str(w.product), "quantity": 1}]},
+            None,
+        ),
+        422,
+        403,
+        403,
+    ),
+    ("GET", "/inventory/reservations"): Case(
+        lambda w: ("/inventory/reservations", None, None), "hidden", None, "hidden"
+    ),
+    ("GET", "/inventory/reservations/{reservation_id}"): Case(
+        lambda w: (f"/inventory/reservations/{w.ids['reservation']}", None, None), 404, None, 404
+    ),
+    ("POST", "/inventory/reservations/{reservation_id}/release"): Case(
+        lambda w: (f"/inventory/reservations/{w.ids['reservation']}/release", None, None),
+        404,
+        403,
+        404,
+        fresh=fresh_reservation,
+    ),
+    ("POST", "/inventory/reservations/{reservation_id}/extend"): Case(
+        lambda w: (
+            f"/inventory/reservations/{w.ids['reservation']}/extend",
+            {"ttl_seconds": 600},
+            None,
+        ),
+        404,
+        403,
+        404,
     ),
     ("GET", "/inventory/movements"): Case(
         lambda w: ("/inventory/movements", None, {"product_id": str(w.product)}),
@@ -293,6 +336,7 @@ async def world(client: httpx.AsyncClient, db: Database) -> World:
         revoked,
     )
     w.ids.update(await fresh_invoice(w, client))
+    w.ids.update(await fresh_reservation(w, client))
     return w
 
 

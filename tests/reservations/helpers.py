@@ -55,7 +55,9 @@ async def level(
         f"/inventory/products/{product_id}/stock", headers=brand.admin.headers
     )
     assert response.status_code == 200, response.text
-    site = next(s for s in response.json()["sites"] if s["site_id"] == str(site_id or brand.site_id))
+    site = next(
+        s for s in response.json()["sites"] if s["site_id"] == str(site_id or brand.site_id)
+    )
     return {k: site[k] for k in ("on_hand", "reserved", "available", "in_transit")}
 
 

@@ -76,16 +76,20 @@ async def test_a_line_beyond_available_rejects_every_line_and_names_each_short_o
     for product, quantity in ((enough, 10), (short, 2), (shorter, 1)):
         await put_stock(brand, product, quantity)
 
-    response = await reserve(
-        client, brand, [line(enough, 5), line(short, 3), line(shorter, 4)]
-    )
+    response = await reserve(client, brand, [line(enough, 5), line(short, 3), line(shorter, 4)])
 
     assert response.status_code == 422, response.text
     assert error_code(response) == "insufficient_available"
     details = {d["field"]: d for d in response.json()["error"]["details"]}
     assert set(details) == {"lines[1].quantity", "lines[2].quantity"}
-    assert (details["lines[1].quantity"]["available"], details["lines[1].quantity"]["requested"]) == (2, 3)
-    assert (details["lines[2].quantity"]["available"], details["lines[2].quantity"]["requested"]) == (1, 4)
+    assert (
+        details["lines[1].quantity"]["available"],
+        details["lines[1].quantity"]["requested"],
+    ) == (2, 3)
+    assert (
+        details["lines[2].quantity"]["available"],
+        details["lines[2].quantity"]["requested"],
+    ) == (1, 4)
     for product, on_hand in ((enough, 10), (short, 2), (shorter, 1)):
         assert await level(client, brand, product) == {
             "on_hand": on_hand,

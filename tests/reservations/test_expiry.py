@@ -122,8 +122,7 @@ async def test_an_invoice_racing_the_sweeper_at_expires_at_loses_every_time(
     product = await create_product(brand)
     await put_stock(brand, product, 20)
     reservations = [
-        (await reserve(client, brand, [line(product, 1)], ttl_seconds=60)).json()
-        for _ in range(10)
+        (await reserve(client, brand, [line(product, 1)], ttl_seconds=60)).json() for _ in range(10)
     ]
     frozen_clock.set(datetime.fromisoformat(reservations[0]["expires_at"]))
 
@@ -148,8 +147,7 @@ async def test_an_invoice_racing_the_sweeper_just_before_expiry_wins_every_time(
     product = await create_product(brand)
     await put_stock(brand, product, 30)
     reservations = [
-        (await reserve(client, brand, [line(product, 3)], ttl_seconds=60)).json()
-        for _ in range(10)
+        (await reserve(client, brand, [line(product, 3)], ttl_seconds=60)).json() for _ in range(10)
     ]
     expires_at = datetime.fromisoformat(reservations[0]["expires_at"])
     frozen_clock.set(expires_at - TICK)

@@ -48,9 +48,7 @@ async def test_releasing_everything_gives_the_units_back_and_closes_the_reservat
     await assert_ledger_sound(db)
 
 
-async def test_releasing_part_keeps_the_rest_held(
-    client: httpx.AsyncClient, db: Database
-) -> None:
+async def test_releasing_part_keeps_the_rest_held(client: httpx.AsyncClient, db: Database) -> None:
     brand = await create_brand_with_admin(db)
     tea, cup = await create_product(brand), await create_product(brand)
     await put_stock(brand, tea, 10)
@@ -99,8 +97,12 @@ async def test_extend_moves_the_expiry(
     )
     bad = [
         await client.post(url, headers=brand.admin.headers, json=body)
-        for body in ({}, {"ttl_seconds": 59}, {"ttl_seconds": 30 * 86400 + 1},
-                     {"expires_at": (frozen_clock.now - timedelta(hours=1)).isoformat()})
+        for body in (
+            {},
+            {"ttl_seconds": 59},
+            {"ttl_seconds": 30 * 86400 + 1},
+            {"expires_at": (frozen_clock.now - timedelta(hours=1)).isoformat()},
+        )
     ]
 
     assert by_ttl.status_code == 200, by_ttl.text
@@ -135,9 +137,7 @@ async def test_unknown_and_foreign_reservations_are_not_found(
     assert (await level(client, other, theirs))["reserved"] == 1
 
 
-async def test_a_viewer_reads_but_cannot_release(
-    client: httpx.AsyncClient, db: Database
-) -> None:
+async def test_a_viewer_reads_but_cannot_release(client: httpx.AsyncClient, db: Database) -> None:
     brand = await create_brand_with_admin(db)
     product = await create_product(brand)
     await put_stock(brand, product, 5)
@@ -169,9 +169,7 @@ async def test_the_list_filters_by_site_status_reference_and_product(
         await put_stock(brand, cup, 10, site_id=site)
     a = (await reserve(client, brand, [line(tea, 1)], reference="SO-1")).json()
     b = (await reserve(client, brand, [line(cup, 1)], reference="SO-2", ttl_seconds=60)).json()
-    c = (
-        await reserve(client, brand, [line(tea, 1), line(cup, 1)], site_id=str(warehouse))
-    ).json()
+    c = (await reserve(client, brand, [line(tea, 1), line(cup, 1)], site_id=str(warehouse))).json()
     await client.post(f"/inventory/reservations/{c['id']}/release", headers=brand.admin.headers)
     frozen_clock.advance(seconds=60)  # b expires now, unswept
 

@@ -193,9 +193,9 @@ async def test_an_unknown_foreign_or_other_site_reservation_is_refused(
     await put_stock(brand, product, 10, site_id=warehouse)
     await put_stock(other, theirs, 10)
     foreign = (await reserve(client, other, [line(theirs, 1)])).json()["id"]
-    elsewhere = (
-        await reserve(client, brand, [line(product, 1)], site_id=str(warehouse))
-    ).json()["id"]
+    elsewhere = (await reserve(client, brand, [line(product, 1)], site_id=str(warehouse))).json()[
+        "id"
+    ]
 
     for reservation_id in (foreign, elsewhere, "00000000-0000-4000-8000-000000000000"):
         response = await sell(client, brand, product, 1, reservation_id=reservation_id)

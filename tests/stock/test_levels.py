@@ -50,6 +50,9 @@ async def test_levels_are_listed_per_product_and_site_with_locations_summed(
             "name": "Bolts",
             "site_id": str(warehouse),
             "on_hand": 7,
+            "reserved": 0,
+            "available": 7,
+            "in_transit": 0,
             "min_stock": 0,
         }
     ]

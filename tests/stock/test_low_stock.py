@@ -79,8 +79,12 @@ async def test_low_stock_lists_shortfalls_biggest_first_then_by_sku(
         "name": "Apples",
         "site_id": str(brand.site_id),
         "on_hand": 0,
+        "reserved": 0,
+        "available": 0,
+        "in_transit": 0,
         "min_stock": 8,
         "shortfall": 8,
+        "compared": "available",
     }
     assert response.json()["meta"] == {"page": 1, "per_page": 25, "total": 4, "total_pages": 1}
 

@@ -30,17 +30,30 @@ async def test_stock_is_listed_per_site_with_the_total(
     response = await client.get(f"/inventory/products/{product}/stock", headers=brand.admin.headers)
 
     assert response.status_code == 200, response.text
+    four = {"reserved": 0, "in_transit": 0}
     assert response.json() == {
         "product_id": str(product),
         "total": 10,
+        "reserved": 0,
+        "available": 10,
+        "in_transit": 0,
         "sites": [
             {
                 "site_id": str(brand.site_id),
                 "site_name": "Main shop",
                 "on_hand": 7,
+                "available": 7,
+                **four,
                 "locations": [],
             },
-            {"site_id": str(warehouse), "site_name": "Warehouse", "on_hand": 3, "locations": []},
+            {
+                "site_id": str(warehouse),
+                "site_name": "Warehouse",
+                "on_hand": 3,
+                "available": 3,
+                **four,
+                "locations": [],
+            },
         ],
     }
 
@@ -60,6 +73,9 @@ async def test_a_readable_site_without_the_product_shows_zero(
         "site_id": str(warehouse),
         "site_name": "Warehouse",
         "on_hand": 0,
+        "reserved": 0,
+        "available": 0,
+        "in_transit": 0,
         "locations": [],
     }
     assert response.json()["total"] == 4
@@ -81,7 +97,10 @@ async def test_location_levels_are_listed_and_summed_per_site(
     (site,) = response.json()["sites"]
     assert site["on_hand"] == 12
     assert site["locations"] == sorted(
-        [{"location_id": shelf, "on_hand": 3}, {"location_id": bay, "on_hand": 9}],
+        [
+            {"location_id": shelf, "on_hand": 3, "reserved": 0, "available": 3},
+            {"location_id": bay, "on_hand": 9, "reserved": 0, "available": 9},
+        ],
         key=lambda entry: entry["location_id"],
     )
     assert response.json()["total"] == 12
