@@ -1,8 +1,11 @@
 """A hypothesis state machine against the live API and a plain in-memory model.
 
-Random sequences of adjustments, transfers, invoices, voids and purchases over two sites
-and two products. After every step the API must agree with the model: each product's
-stock per site, the low-stock list of each site, and the movements report's sums.
+Random sequences of adjustments, transfers, invoices (with and without a reservation),
+voids, purchases and reservations (created, released whole or in part, extended) over two
+sites and two products. After every step the API must agree with the model: each
+product's on hand, reserved and available per site, the low-stock list of each site (by
+available), and the movements report's sums. Expiry is not modelled here (the holds last
+15 minutes); tests/reservations proves it with a controllable clock.
 """
 
 from __future__ import annotations
@@ -71,14 +74,39 @@ class Invoice:
 
 
 @dataclass
+class Hold:
+    id: str
+    site: int
+    remaining: dict[int, int]  # product → units still held
+    closed: bool = False
+
+
+@dataclass
 class Model:
     on_hand: dict[tuple[int, int], int] = field(default_factory=dict)  # (product, site) → qty
+    holds: list[Hold] = field(default_factory=list)
 
     def get(self, product: int, site: int) -> int:
         return self.on_hand.get((product, site), 0)
 
     def add(self, product: int, site: int, quantity: int) -> None:
         self.on_hand[(product, site)] = self.get(product, site) + quantity
+
+    def reserved(self, product: int, site: int) -> int:
+        return sum(
+            h.remaining.get(product, 0) for h in self.holds if h.site == site and not h.closed
+        )
+
+    def available(self, product: int, site: int) -> int:
+        return self.get(product, site) - self.reserved(product, site)
+
+    def outcome(self, site: int, wanted: dict[int, int], held: dict[int, int]) -> str | None:
+        """What selling `wanted` answers when `held` of it comes from a reservation."""
+        if any(self.get(p, site) < q for p, q in wanted.items()):
+            return "insufficient_stock"
+        if any(q - held.get(p, 0) > self.available(p, site) for p, q in wanted.items()):
+            return "insufficient_available"
+        return None
 
 
 def make_machine(api: Api) -> type[RuleBasedStateMachine]:
@@ -140,7 +168,8 @@ def make_machine(api: Api) -> type[RuleBasedStateMachine]:
                     "quantity": quantity,
                 },
             )
-            if self.model.get(product, source) >= quantity:
+            problem = self.model.outcome(source, {product: quantity}, {})
+            if problem is None:
                 assert response.status_code == 201, response.text
                 body = response.json()
                 assert body["transfer_out"]["transfer_id"] == body["transfer_in"]["transfer_id"]
@@ -148,7 +177,7 @@ def make_machine(api: Api) -> type[RuleBasedStateMachine]:
                 self.model.add(product, destination, quantity)
             else:
                 assert response.status_code == 422
-                assert response.json()["error"]["code"] == "insufficient_stock"
+                assert response.json()["error"]["code"] == problem
 
         @rule(
             site=st.integers(0, 1),
@@ -168,14 +197,117 @@ def make_machine(api: Api) -> type[RuleBasedStateMachine]:
             wanted: dict[int, int] = {}
             for p, q in lines:
                 wanted[p] = wanted.get(p, 0) + q
-            if all(self.model.get(p, site) >= q for p, q in wanted.items()):
+            problem = self.model.outcome(site, wanted, {})
+            if problem is None:
                 assert response.status_code == 201, response.text
                 for p, q in wanted.items():
                     self.model.add(p, site, -q)
                 self.invoices.append(Invoice(response.json()["id"], site, wanted))
             else:
                 assert response.status_code == 422
-                assert response.json()["error"]["code"] == "insufficient_stock"
+                assert response.json()["error"]["code"] == problem
+
+        @rule(
+            site=st.integers(0, 1),
+            lines=st.lists(st.tuples(st.integers(0, 1), st.integers(1, 4)), min_size=1, max_size=3),
+        )
+        def reserve(self, site: int, lines: list[tuple[int, int]]) -> None:
+            response = api.post(
+                "/inventory/reservations",
+                {
+                    "site_id": self.sites[site],
+                    "lines": [{"product_id": self.products[p], "quantity": q} for p, q in lines],
+                },
+            )
+            wanted: dict[int, int] = {}
+            for p, q in lines:
+                wanted[p] = wanted.get(p, 0) + q
+            if all(q <= self.model.available(p, site) for p, q in wanted.items()):
+                assert response.status_code == 201, response.text
+                self.model.holds.append(Hold(response.json()["id"], site, wanted))
+            else:
+                assert response.status_code == 422, response.text
+                assert response.json()["error"]["code"] == "insufficient_available"
+
+        @precondition(lambda self: bool(self.model.holds))
+        @rule(
+            pick=st.integers(0, 100),
+            lines=st.lists(st.tuples(st.integers(0, 1), st.integers(1, 4)), min_size=1, max_size=2),
+        )
+        def sell_reserved(self, pick: int, lines: list[tuple[int, int]]) -> None:
+            hold = self.model.holds[pick % len(self.model.holds)]
+            response = api.post(
+                "/invoices",
+                {
+                    "site_id": self.sites[hold.site],
+                    "reservation_id": hold.id,
+                    "lines": [
+                        {"product_id": self.products[p], "quantity": q, "unit_price": "3"}
+                        for p, q in lines
+                    ],
+                },
+            )
+            wanted: dict[int, int] = {}
+            for p, q in lines:
+                wanted[p] = wanted.get(p, 0) + q
+            if hold.closed:
+                assert response.status_code == 422, response.text
+                assert response.json()["error"]["code"] == "reservation_closed"
+                return
+            held = {p: min(q, hold.remaining.get(p, 0)) for p, q in wanted.items()}
+            problem = self.model.outcome(hold.site, wanted, held)
+            if problem is not None:
+                assert response.status_code == 422, response.text
+                assert response.json()["error"]["code"] == problem
+                return
+            assert response.status_code == 201, response.text
+            for p, q in wanted.items():
+                self.model.add(p, hold.site, -q)
+                if p in hold.remaining:
+                    hold.remaining[p] -= held[p]
+            if not any(hold.remaining.values()):
+                hold.closed = True
+            self.invoices.append(Invoice(response.json()["id"], hold.site, wanted))
+
+        @precondition(lambda self: bool(self.model.holds))
+        @rule(
+            pick=st.integers(0, 100),
+            part=st.none() | st.tuples(st.integers(0, 1), st.integers(1, 3)),
+        )
+        def release(self, pick: int, part: tuple[int, int] | None) -> None:
+            hold = self.model.holds[pick % len(self.model.holds)]
+            body = None
+            if part is not None:
+                body = {"lines": [{"product_id": self.products[part[0]], "quantity": part[1]}]}
+            response = api.client.post(
+                f"/inventory/reservations/{hold.id}/release", headers=api.headers, json=body
+            )
+            if hold.closed:
+                assert response.status_code == 422, response.text
+                assert response.json()["error"]["code"] == "reservation_closed"
+            elif part is not None and hold.remaining.get(part[0], 0) < part[1]:
+                assert response.status_code == 422, response.text
+                assert response.json()["error"]["code"] == "validation_error"
+            else:
+                assert response.status_code == 200, response.text
+                if part is None:
+                    hold.remaining = dict.fromkeys(hold.remaining, 0)
+                else:
+                    hold.remaining[part[0]] -= part[1]
+                hold.closed = not any(hold.remaining.values())
+                expected = "released" if hold.closed else "active"
+                assert response.json()["status"] == expected
+
+        @precondition(lambda self: bool(self.model.holds))
+        @rule(pick=st.integers(0, 100))
+        def extend(self, pick: int) -> None:
+            hold = self.model.holds[pick % len(self.model.holds)]
+            response = api.post(f"/inventory/reservations/{hold.id}/extend", {"ttl_seconds": 1800})
+            if hold.closed:
+                assert response.status_code == 422, response.text
+                assert response.json()["error"]["code"] == "reservation_closed"
+            else:
+                assert response.status_code == 200, response.text
 
         @precondition(lambda self: bool(self.invoices))
         @rule(pick=st.integers(0, 100))
@@ -214,9 +346,16 @@ def make_machine(api: Api) -> type[RuleBasedStateMachine]:
                 response = api.get(f"/inventory/products/{product_id}/stock")
                 assert response.status_code == 200, response.text
                 body = response.json()
-                per_site = {s["site_id"]: s["on_hand"] for s in body["sites"]}
+                per_site = {
+                    s["site_id"]: (s["on_hand"], s["reserved"], s["available"])
+                    for s in body["sites"]
+                }
                 for s, site_id in enumerate(self.sites):
-                    assert per_site.get(site_id, 0) == self.model.get(p, s)
+                    assert per_site.get(site_id, (0, 0, 0)) == (
+                        self.model.get(p, s),
+                        self.model.reserved(p, s),
+                        self.model.available(p, s),
+                    )
                 assert body["total"] == sum(self.model.get(p, s) for s in range(len(self.sites)))
 
         @invariant()
@@ -232,12 +371,12 @@ def make_machine(api: Api) -> type[RuleBasedStateMachine]:
                 expected = {
                     self.products[p]
                     for p in range(len(self.products))
-                    if self.model.get(p, s) < MIN_STOCK[p]
+                    if self.model.available(p, s) < MIN_STOCK[p]
                 }
                 assert set(listed) == expected
                 for product_id, item in listed.items():
                     p = self.products.index(product_id)
-                    assert item["shortfall"] == MIN_STOCK[p] - self.model.get(p, s)
+                    assert item["shortfall"] == MIN_STOCK[p] - self.model.available(p, s)
 
         @invariant()
         def report_sums_match_the_model(self) -> None:
