@@ -61,6 +61,30 @@ async def get_site(
     return site
 
 
+async def find_site(session: AsyncSession, site_id: uuid.UUID) -> Site:
+    """Any brand's site by id (operators at the command line), or NotFound."""
+    site = await session.get(Site, site_id)
+    if site is None:
+        raise NotFound(f"no site {site_id}")
+    return site
+
+
+async def sites_by_name(session: AsyncSession, brand_id: uuid.UUID) -> list[Site]:
+    """Every site of the brand, by name."""
+    found = await session.execute(brand_scoped(Site, brand_id).order_by(Site.name, Site.id))
+    return list(found.scalars())
+
+
+async def locations_by_name(session: AsyncSession, site: Site) -> list[Location]:
+    """Every bin location of the site, by name."""
+    found = await session.execute(
+        brand_scoped(Location, site.brand_id)
+        .where(Location.site_id == site.id)
+        .order_by(Location.name, Location.id)
+    )
+    return list(found.scalars())
+
+
 async def update_site(
     session: AsyncSession, principal: Principal, site_id: uuid.UUID, changes: dict[str, Any]
 ) -> Site:
