@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from stockroom.db.models import StockLevel
+from stockroom.imports import ImportRejected
+from stockroom.imports.stock import StockFile, StockMode, import_stock, read_stock
 from tests.factories import (
     Brand,
     Database,
@@ -93,17 +97,26 @@ async def test_compare_and_set_on_an_existing_level_lets_exactly_one_through(
         assert await levels_of(db, brand, product) == {(brand.site_id, 0): 1 + 5 * (trial + 1)}
 
 
+@pytest.mark.parametrize("shape", ["single", "batch"])
 async def test_turning_negative_stock_off_never_leaves_a_level_below_zero(
-    client: httpx.AsyncClient, db: Database
+    client: httpx.AsyncClient, db: Database, shape: str
 ) -> None:
-    """A PATCH `allow_negative_stock: false` racing −1 writes: if it succeeds, nothing is < 0."""
+    """A PATCH `allow_negative_stock: false` racing −1 writes: if it succeeds, nothing is < 0.
+
+    `batch` takes two products below zero in one request (the writer's multi-level path).
+    """
     brand = await create_brand_with_admin(db)
     for trial in range(TRIALS):
         site = await create_site(brand, name=f"Lenient {trial}", allow_negative_stock=True)
-        product = await create_product(brand)
-        take_one = {"product_id": str(product), "quantity": -1, "site_id": str(site)}
+        products = [await create_product(brand) for _ in range(1 if shape == "single" else 2)]
+        lines = [{"product_id": str(p), "quantity": -1} for p in products]
+        take: dict[str, Any] = (
+            {**lines[0], "site_id": str(site)}
+            if shape == "single"
+            else {"reason": "lost", "site_id": str(site), "products": lines}
+        )
         writes = [
-            client.post("/inventory/adjustments", headers=brand.admin.headers, json=take_one)
+            client.post("/inventory/adjustments", headers=brand.admin.headers, json=take)
             for _ in range(RACERS // 2)
         ]
         turn_off = client.patch(
@@ -116,14 +129,15 @@ async def test_turning_negative_stock_off_never_leaves_a_level_below_zero(
         written = results[:2] + results[3:]
 
         assert patch.status_code in (200, 422), patch.text
-        levels = await levels_of(db, brand, product)
+        levels = [await levels_of(db, brand, p) for p in products]
+        on_hand = [sum(level.values()) for level in levels]
         if patch.status_code == 200:
-            assert all(on_hand >= 0 for on_hand in levels.values()), (trial, levels)
+            assert all(n >= 0 for n in on_hand), (trial, levels)
             # Every write that got in after the switch was refused as short, not half-done.
             assert {code(r) for r in written if r.status_code != 201} <= {"insufficient_stock"}
         else:
             assert code(patch) == "validation_error"
-        assert sum(levels.values()) == -sum(r.status_code == 201 for r in written)
+        assert on_hand == [-sum(r.status_code == 201 for r in written)] * len(products)
 
 
 async def test_turning_location_awareness_on_never_strands_stock_at_no_location(
@@ -157,3 +171,41 @@ async def test_turning_location_awareness_on_never_strands_stock_at_no_location(
         else:
             assert stocked > 0
             assert levels == {(brand.site_id, 0): stocked}
+
+
+async def test_turning_location_awareness_on_never_races_a_stock_import(
+    client: httpx.AsyncClient, db: Database, tmp_path: Path
+) -> None:
+    """The CSV import reads `location_aware` itself: the same race, the same outcome."""
+    brand = await create_brand_with_admin(db)
+    for trial in range(TRIALS):
+        sku = f"IMP-{uuid.uuid4().hex[:10]}"
+        product = await create_product(brand, sku=sku)
+        csv = tmp_path / f"stock-{trial}.csv"
+        csv.write_text(f"sku,quantity\n{sku},1\n")
+        parsed = read_stock(csv, StockMode.adjust)
+
+        async def run_import(parsed: StockFile) -> bool:
+            try:
+                async with db.transaction() as session:
+                    await import_stock(session, brand.id, brand.site_id, parsed)
+            except ImportRejected:
+                return False
+            return True
+
+        turn_on = client.patch(
+            f"/products/{product}", headers=brand.admin.headers, json={"location_aware": True}
+        )
+        first, patch, *rest = await asyncio.gather(
+            run_import(parsed), turn_on, *(run_import(parsed) for _ in range(RACERS // 2 - 1))
+        )
+
+        assert patch.status_code in (200, 422), patch.text
+        imported = sum([first, *rest])
+        levels = await levels_of(db, brand, product)
+        if patch.status_code == 200:
+            assert imported == 0, (trial, levels)
+            assert levels == {}
+        else:
+            assert imported > 0
+            assert levels == {(brand.site_id, 0): imported}
