@@ -337,8 +337,12 @@ async def test_location_aware_product_moves_from_a_location_to_a_location(
     assert response.json()["transfer_out"]["location_id"] == shelf
     assert response.json()["transfer_in"]["location_id"] == bay
     stock = await site_stock(client, brand.admin.headers, product)
-    assert stock[str(brand.site_id)]["locations"] == [{"location_id": shelf, "on_hand": 5}]
-    assert stock[str(warehouse)]["locations"] == [{"location_id": bay, "on_hand": 3}]
+    assert stock[str(brand.site_id)]["locations"] == [
+        {"location_id": shelf, "on_hand": 5, "reserved": 0, "available": 5}
+    ]
+    assert stock[str(warehouse)]["locations"] == [
+        {"location_id": bay, "on_hand": 3, "reserved": 0, "available": 3}
+    ]
 
 
 async def test_location_aware_transfer_without_locations_names_both_missing_fields(

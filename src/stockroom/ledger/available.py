@@ -31,7 +31,15 @@ from stockroom.db.core import execute_core
 from stockroom.db.models import ReservationLine, Site, StockLevel
 from stockroom.db.models.ledger import NO_LOCATION
 from stockroom.errors import InsufficientAvailable
-from stockroom.ledger.rules import LevelChange, LevelKey, MovementDraft, goes_short, level_key
+from stockroom.ledger.rules import (
+    LevelChange,
+    LevelKey,
+    MovementDraft,
+    Problem,
+    ProblemKind,
+    goes_short,
+    level_key,
+)
 
 levels = cast(Table, StockLevel.__table__)
 lines = cast(Table, ReservationLine.__table__)
@@ -128,9 +136,11 @@ _KEY = and_(
     levels.c.site_id == bindparam("b_site"),
     levels.c.location_id == bindparam("b_location"),
 )
+# The site's rule read FOR SHARE, as the writer reads it (a PATCH of it waits for us).
 _SITE_ALLOWS_NEGATIVE = (
     select(sites.c.allow_negative_stock)
     .where(sites.c.id == bindparam("b_site"), sites.c.brand_id == bindparam("b_brand"))
+    .with_for_update(read=True)
     .scalar_subquery()
 )
 # One outgoing line on a level that holds nothing: available is on_hand, so the writer's
@@ -228,7 +238,7 @@ async def apply_with_reserved(
     drafts: Sequence[MovementDraft],
     holds: Sequence[HoldDraft],
     now: datetime,
-) -> list[dict[str, Any]]:
+) -> list[Problem]:
     """Change on_hand and reserved of every level the request touches, or nothing.
 
     Returns the writer's stale/short problems (it raises them); raises
@@ -270,66 +280,45 @@ async def apply_with_reserved(
         on_hand, reserved = current.get(k, (0, 0))
         figures[change.key] = (on_hand, reserved - expired.get(k, 0))
     # The site's rule is read only when some line would break the strict one.
-    failing = [c for c in changes if _problem(c, *figures[c.key], negative_ok=False)]
+    failing = [c for c in changes if _judge(c, *figures[c.key], negative_ok=False)]
     allow_negative = await _sites_allowing_negative(session, brand_id, failing)
-    problems: list[dict[str, Any]] = []
-    unavailable: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    unavailable: list[tuple[Problem, dict[str, Any]]] = []
     for change in failing:
         on_hand, reserved = figures[change.key]
-        problem = _problem(change, on_hand, reserved, change.key.site_id in allow_negative)
-        if problem is None:
+        verdict = _judge(change, on_hand, reserved, change.key.site_id in allow_negative)
+        if verdict is None:
             continue
-        if problem["kind"] == "unavailable":
-            unavailable.append(problem)
+        problem, detail = verdict
+        if detail is not None:
+            unavailable.append((problem, detail))
         else:
             problems.append(problem)
     if problems:
         # Short of stock on some line: one insufficient_stock naming every failing line.
-        return problems + [
-            {
-                "kind": "short",
-                "change": u["change"],
-                "on_hand": u["on_hand"],
-                "message": u["message"],
-            }
-            for u in unavailable
-        ]
+        return problems + [problem for problem, _ in unavailable]
     if unavailable:
         raise InsufficientAvailable(
             "Not enough available stock (units on hand are reserved); nothing was written.",
-            [u["detail"] for u in unavailable],
+            [detail for _, detail in unavailable],
         )
     await execute_core(session, _APPLY[dialect], [_params(brand_id, c, now) for c in changes])
     return []
 
 
-def _problem(
+def _judge(
     change: _Change, on_hand: int, reserved: int, negative_ok: bool
-) -> dict[str, Any] | None:
+) -> tuple[Problem, dict[str, Any] | None] | None:
+    """The writer's rules (stale, then short), then available; the detail marks the latter."""
+    level_change = change.as_level_change()
     if change.expected_on_hand is not None and on_hand != change.expected_on_hand:
-        return {
-            "kind": "stale",
-            "change": change.as_level_change(),
-            "on_hand": on_hand,
-            "message": f"on hand is {on_hand}, not {change.expected_on_hand}",
-        }
+        return Problem(ProblemKind.stale, level_change, on_hand), None
     if goes_short(on_hand, change.delta, allow_negative=negative_ok):
-        return {
-            "kind": "short",
-            "change": change.as_level_change(),
-            "on_hand": on_hand,
-            "message": f"on hand is {on_hand}; a change of {change.delta} would go below zero",
-        }
+        return Problem(ProblemKind.short, level_change, on_hand), None
     need = change.needs_available(allow_negative=negative_ok)
     if need > 0 and on_hand - reserved < need:
         detail = _unavailable_detail(change, on_hand, reserved, need)
-        return {
-            "kind": "unavailable",
-            "change": change.as_level_change(),
-            "on_hand": on_hand,
-            "message": detail["message"],
-            "detail": detail,
-        }
+        return Problem(ProblemKind.short, level_change, on_hand), detail
     return None
 
 
@@ -343,11 +332,13 @@ async def _sites_allowing_negative(
         (
             await execute_core(
                 session,
-                select(sites.c.id).where(
+                select(sites.c.id)
+                .where(
                     sites.c.brand_id == brand_id,
                     sites.c.id.in_(candidates),
                     sites.c.allow_negative_stock.is_(True),
-                ),
+                )
+                .with_for_update(read=True),
             )
         ).scalars()
     )
