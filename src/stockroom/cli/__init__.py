@@ -1,5 +1,5 @@
 """The `stockroom` command: serve, migrate, demo data, brands, sites, locations, users, tokens,
-CSV import and export, verify.
+CSV import and export, verify, reservations, the background worker.
 
 Every command has a table for people by default and `--json` for scripts (the JSON shapes are
 relied on: change them only by adding keys).
@@ -19,15 +19,17 @@ from stockroom.cli import (
     importer,
     locations,
     migrate,
+    reservations,
     serve,
     sites,
     tokens,
     users,
     verify,
+    worker,
 )
 
-COMMANDS = (migrate.migrate, serve.serve, demo.demo, verify.verify)
-GROUPS = (brands, sites, locations, users, tokens, importer, exporter)
+COMMANDS = (migrate.migrate, serve.serve, demo.demo, verify.verify, worker.worker)
+GROUPS = (brands, sites, locations, users, tokens, importer, exporter, reservations)
 
 app = typer.Typer(help="Stockroom: inventory from an append-only ledger.", no_args_is_help=True)
 for command in COMMANDS:

@@ -29,10 +29,20 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log one JSON line per request (stderr).")
     ] = True,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            help="Run the background worker (reservation expiry) inside each server process; "
+            "--no-worker leaves it to `stockroom worker` processes."
+        ),
+    ] = True,
 ) -> None:
-    """Migrate, then serve the HTTP API (docs at /docs)."""
+    """Migrate, then serve the HTTP API (docs at /docs), with the worker inside by default."""
     import uvicorn
 
+    # The server processes read their settings from the environment (they inherit it).
+    os.environ["STOCKROOM_WORKER_IN_PROCESS"] = "true" if worker else "false"
+    get_settings.cache_clear()
     settings = get_settings()
     upgrade_database(settings.database_url)
     base = f"http://{host}:{port}"

@@ -1,0 +1,48 @@
+"""`stockroom worker`: the background jobs (reservation expiry) in a process of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import Annotated
+
+import typer
+
+from stockroom.cli.common import print_json
+from stockroom.db.engine import create_engine, create_sessionmaker
+from stockroom.settings import get_settings
+from stockroom.worker import run_once, run_worker
+
+
+def worker(
+    interval: Annotated[
+        float, typer.Option(min=0.05, help="Seconds between rounds when there is nothing to do.")
+    ] = 1.0,
+    once: Annotated[bool, typer.Option("--once", help="Run one round, then exit.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --once: print JSON.")] = False,
+) -> None:
+    """Expire reservations past expires_at (safe to run many); `serve` runs one inside."""
+
+    async def go() -> int:
+        engine = create_engine(get_settings())
+        sessionmaker = create_sessionmaker(engine)
+        try:
+            if once:
+                return await run_once(sessionmaker)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, stop.set)
+            await run_worker(sessionmaker, interval_seconds=interval, stop=stop)
+            return 0
+        finally:
+            await engine.dispose()
+
+    expired = asyncio.run(go())
+    if once:
+        if as_json:
+            print_json({"expired_reservations": expired})
+        else:
+            typer.echo(f"expired {expired} reservations")
