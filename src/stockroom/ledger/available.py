@@ -157,6 +157,19 @@ _UNRESERVED_SALE = (
 )
 
 
+# One new hold on one level (the usual reservation of one line): one conditional statement
+# on the level's own figures. It ignores the credit of expired, unswept holds (a subquery on
+# their lines would be read from the statement's snapshot when PostgreSQL re-checks a row a
+# concurrent sweeper changed, counting that credit twice); when it refuses, the locking path
+# below decides with every figure current.
+_RESERVE_ONE = (
+    update(levels)
+    .where(_KEY, levels.c.on_hand - levels.c.reserved >= bindparam("b_reserved"))
+    .values(reserved=levels.c.reserved + bindparam("b_reserved"), updated_at=bindparam("b_now"))
+    .returning(levels.c.reserved)
+)
+
+
 def _insert(dialect: Any) -> Any:
     return dialect.insert(levels).values(
         brand_id=bindparam("b_brand"),
@@ -254,6 +267,15 @@ async def apply_with_reserved(
     ):
         params = _params(brand_id, changes[0], now)
         if (await execute_core(session, _UNRESERVED_SALE, params)).first():
+            return []
+    if (
+        len(changes) == 1
+        and not drafts
+        and changes[0].held > 0
+        and changes[0].reserved_delta == changes[0].held
+    ):
+        params = _params(brand_id, changes[0], now)
+        if (await execute_core(session, _RESERVE_ONE, params)).first():
             return []
     locked = await execute_core(
         session,
