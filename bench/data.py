@@ -38,6 +38,16 @@ def product_id(i: int) -> str:
     return f"00000000-0000-4000-8000-{i:012x}"
 
 
+# Reservations seeded for "invoice consuming a reservation": reservation i holds HELD units
+# of product i at the shop for 30 days (so available there stays 100,000 − HELD).
+RESERVATIONS = 1_000
+HELD = 50_000
+
+
+def reservation_id(i: int) -> str:
+    return f"00000000-0000-4000-b000-{i:012x}"
+
+
 def generated_site_id(i: int) -> str:
     return f"00000000-0000-4000-9000-{i:012x}"
 
@@ -85,6 +95,24 @@ CREATE OR REPLACE FUNCTION bench_site(i integer) RETURNS uuid LANGUAGE sql IMMUT
 AS $$ SELECT ('00000000-0000-4000-9000-' || lpad(to_hex(i), 12, '0'))::uuid $$;
 CREATE OR REPLACE FUNCTION bench_invoice(i bigint) RETURNS uuid LANGUAGE sql IMMUTABLE
 AS $$ SELECT ('00000000-0000-4000-a000-' || lpad(to_hex(i), 12, '0'))::uuid $$;
+CREATE OR REPLACE FUNCTION bench_reservation(i bigint) RETURNS uuid LANGUAGE sql IMMUTABLE
+AS $$ SELECT ('00000000-0000-4000-b000-' || lpad(to_hex(i), 12, '0'))::uuid $$;
+"""
+
+PG_RESERVATIONS = f"""
+INSERT INTO reservations (id, brand_id, site_id, status, reference, user_id, expires_at,
+                          created_at, updated_at)
+SELECT bench_reservation(r), $1::uuid, $2::uuid, 'active', 'BENCH-SO-' || r, $3::uuid,
+       now() + interval '30 days', now(), now()
+FROM generate_series(1, {RESERVATIONS}) AS r;
+INSERT INTO reservation_lines (id, brand_id, reservation_id, line_no, product_id, site_id,
+                               location_id, quantity, remaining, active, expires_at)
+SELECT gen_random_uuid(), $1::uuid, bench_reservation(r), 0, bench_product(r), $2::uuid, 0,
+       {HELD}, {HELD}, true, now() + interval '30 days'
+FROM generate_series(1, {RESERVATIONS}) AS r;
+UPDATE stock_levels SET reserved = {HELD}
+WHERE brand_id = $1::uuid AND site_id = $2::uuid AND location_id = 0
+  AND product_id IN (SELECT bench_product(r) FROM generate_series(1, {RESERVATIONS}) AS r);
 """
 
 PG_SITES = """
@@ -156,10 +184,20 @@ async def load_postgres(conn: Any, brand: Brand) -> None:
         await conn.execute(
             PG_MOVEMENTS, brand.brand_id, brand.site_ids, PRODUCTS, SITES, brand.user_id, start
         )
+        for statement in PG_RESERVATIONS.split(";")[:-1]:
+            args = [brand.brand_id, brand.shop, brand.user_id]
+            await conn.execute(statement, *args[: 3 if "$3" in statement else 2])
     for _, definition in indexes:
         await conn.execute(definition)
     await conn.execute("SET session_replication_role = origin")
-    for table in ("stock_movements", "stock_levels", "products", "sites"):
+    for table in (
+        "stock_movements",
+        "stock_levels",
+        "products",
+        "sites",
+        "reservations",
+        "reservation_lines",
+    ):
         await conn.execute(f"VACUUM ANALYZE {table}")
     await conn.execute("CHECKPOINT")
 

@@ -37,11 +37,14 @@ from bench.sqlite_limit import run_sqlite_limit
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "20"))
+# BENCH_ONLY=r1,r2 runs only those scenarios, on PostgreSQL (no profile, one-shot jobs,
+# SQLite or BENCHMARKS.md): a quick look at a few rows, printed and kept in bench/results/.
+ONLY = {key for key in os.environ.get("BENCH_ONLY", "").split(",") if key}
 PROFILE_SECONDS = min(SECONDS, 15)
 WARM_UP_SECONDS = max(1, min(3, SECONDS // 4))
 ALONE_SECONDS = max(2, SECONDS // 4)
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-BENCH_DATABASE = "stockroom_bench"
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "stockroom_bench")
 WORKERS = 2
 # SQLite loads the same 10,000 products × 20 sites × 5 movements unless told otherwise.
 SQLITE_PRODUCTS = int(os.environ.get("BENCH_SQLITE_PRODUCTS", str(data.PRODUCTS)))
@@ -271,9 +274,13 @@ def run_postgres() -> dict[str, Any]:
             rows = [
                 guarded(measure_postgres, s, "postgresql", ctx, server, routes, url)
                 for s in READS + WRITES
+                if not ONLY or s.key in ONLY
             ]
-            profiled = run_profile(server, ctx, routes)
-            one_shot = run_jobs(server, ctx, routes, url, spec)
+            profiled: dict[str, Any] = {}
+            one_shot: list[dict[str, Any]] = []
+            if not ONLY:
+                profiled = run_profile(server, ctx, routes)
+                one_shot = run_jobs(server, ctx, routes, url, spec)
         finally:
             server.stop()
         log("stockroom verify")
@@ -370,6 +377,11 @@ def main() -> None:
     started, load_average = datetime.now(UTC), os.getloadavg()
     log(f"{SECONDS} s per load phase, {WORKERS} workers, results in {RESULTS}")
     postgres = run_postgres()
+    if ONLY:
+        raw = RESULTS / f"bench-only-{started:%Y%m%dT%H%M%SZ}.json"
+        raw.write_text(json.dumps(postgres, indent=2, default=str))
+        log(f"only {sorted(ONLY)}: {raw.relative_to(BENCH.parent)}; BENCHMARKS.md unchanged")
+        return
     sqlite = run_sqlite()
     results = {
         "started": started.isoformat(),

@@ -124,6 +124,31 @@ def invoices(ctx: Context, rng: random.Random) -> list[str]:
     ]
 
 
+def reservations(ctx: Context, rng: random.Random) -> list[str]:
+    """One line of one unit on a random product, held for 60 s (the sweeper frees it)."""
+    return [
+        _line(
+            "POST",
+            "/inventory/reservations",
+            {"lines": [{"product_id": ctx.product(rng), "quantity": 1}], "ttl_seconds": 60},
+        )
+        for _ in range(REQUEST_LINES)
+    ]
+
+
+def reserved_invoices(ctx: Context, rng: random.Random) -> list[str]:
+    """One unit of product k sold from the seeded reservation k (which holds 50,000)."""
+    lines = []
+    for _ in range(REQUEST_LINES):
+        k = rng.randint(1, data.RESERVATIONS)
+        body = {
+            "reservation_id": data.reservation_id(k),
+            "lines": [{"product_id": data.product_id(k), "quantity": 1, "unit_price": "2.50"}],
+        }
+        lines.append(_line("POST", "/invoices", body))
+    return lines
+
+
 # --- reads ------------------------------------------------------------------------------------
 
 
@@ -249,6 +274,21 @@ WRITES = [
         ("POST", "/invoices"),
         invoices,
         "invoice.sql",
+    ),
+    Scenario(
+        "r1",
+        "(r) reserve 1 line, 10,000 products",
+        ("POST", "/inventory/reservations"),
+        reservations,
+        "reserve.sql",
+    ),
+    Scenario(
+        "r2",
+        "(r) invoice of 1 line consuming a reservation",
+        ("POST", "/invoices"),
+        reserved_invoices,
+        "invoice_reserved.sql",
+        lambda ctx: {"reservations": data.RESERVATIONS},
     ),
 ]
 

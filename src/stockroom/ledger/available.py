@@ -287,7 +287,11 @@ async def apply_with_reserved(
         for row in locked
     }
     expired: dict[tuple[Any, ...], int] = {}
-    if any(reserved for _, reserved in current.values()):
+    # Expired holds matter only where something must fit in available (a sale of reserved
+    # units, a release, an expiry need only on_hand, or nothing).
+    if any(reserved for _, reserved in current.values()) and any(
+        c.needs_available(allow_negative=False) for c in changes
+    ):
         query = expired_holds_query(
             brand_id,
             {c.key.product_id for c in changes},
