@@ -51,7 +51,7 @@ async def run_worker(
             done = await run_once(sessionmaker)
         except (DBAPIError, OperationalError, OSError) as exc:
             # The database restarting or a lock timeout: nothing committed; try again later.
-            log.warning("worker round failed: %s", type(exc).__name__)
+            log.warning("worker round failed: %s: %s", type(exc).__name__, str(exc)[:200])
             done = 0
         if done < BATCH:
             with contextlib.suppress(TimeoutError):
