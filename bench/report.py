@@ -171,6 +171,15 @@ def _targets(postgres: dict[str, Any]) -> list[str]:
             f"| (a) API ≥ {TARGET_RATIO} × limit ({GOAL_RATIO} the goal), zero non-2xx "
             f"| {a['ratio']:.2f} ×, {a['api']['non2xx']} non-2xx | {_mark(ok)} |"
         )
+    r1 = rows.get("r1")
+    if a and r1:
+        # Issue 11: a reservation costs no more than an adjustment (API throughput, same load).
+        ok = r1["api"]["throughput"] >= a["api"]["throughput"] and r1["api"]["non2xx"] == 0
+        lines.append(
+            f"| (r1) reserving 1 line costs no more than an adjustment (API req/s ≥ (a)'s) "
+            f"| {r1['api']['throughput']:.0f} vs {a['api']['throughput']:.0f} req/s, "
+            f"{r1['api']['non2xx']} non-2xx | {_mark(ok)} |"
+        )
     for key in ("e1", "e2", "e3", "e4"):
         r = rows.get(key)
         if r:
