@@ -266,7 +266,9 @@ async def test_location_aware_product_is_initialized_at_a_location_of_the_site(
     assert placed.json()["data"][0]["location_id"] == shelf
     stock = await client.get(f"/inventory/products/{aware}/stock", headers=brand.admin.headers)
     here = next(s for s in stock.json()["sites"] if s["site_id"] == str(brand.site_id))
-    assert here["locations"] == [{"location_id": shelf, "on_hand": 2}]
+    assert here["locations"] == [
+        {"location_id": shelf, "on_hand": 2, "reserved": 0, "available": 2}
+    ]
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,7 @@ async def test_operators_list_release_and_sweep_from_the_command_line(
             frozen_clock.advance(hours=-1)  # made an hour ago: long expired on the wall clock
             old = await hold(1, "OLD", 60)
             frozen_clock.set(start)  # the CLI runs on the wall clock: this one stays live
-            live = await hold(3, "LIVE", 3600)
+            live = await hold(3, "LIVE", 30 * 24 * 3600)
 
     listed = json_of(stockroom(fresh_url, "reservations", "list", "--brand", brand, "--json"))
     by_ref = {r["reference"]: r for r in listed["data"]}  # type: ignore[attr-defined]
