@@ -310,6 +310,34 @@ async def test_initial_stock_import_writes_initial_stock_at_the_site_and_average
     assert {m["reference"] for m in movements} == {"import stock.csv"}
 
 
+async def test_initial_import_refuses_one_level_twice_as_the_api_does(
+    client: httpx.AsyncClient, db: Database, database_url: str, tmp_path: Path
+) -> None:
+    # Two locations of one product: fine (the test above); one location twice: refused,
+    # like POST /inventory/initial-stock (docs/api-notes.md).
+    brand = await create_brand_with_admin(db)
+    shelf = await create_location(brand, brand.site_id, name="A")
+    await create_product(brand, sku="CUPS", location_aware=True)
+    file = write_csv(
+        tmp_path / "stock.csv", f"sku,quantity,location_id\nCUPS,3,{shelf}\nCUPS,4,{shelf}\n"
+    )
+
+    result = await stockroom(
+        database_url,
+        "import",
+        "stock",
+        "--brand",
+        str(brand.id),
+        "--site",
+        str(brand.site_id),
+        str(file),
+        "--json",
+    )
+
+    assert error_lines(result) == [3]
+    assert await all_movements(client, brand.admin.headers) == []
+
+
 async def test_adjust_import_applies_signed_changes_with_the_reason(
     client: httpx.AsyncClient, db: Database, database_url: str, tmp_path: Path
 ) -> None:
