@@ -52,8 +52,8 @@ from stockroom.imports.rows import (
     read_records,
 )
 from stockroom.initial_stock.service import average_opening_costs, initialized_products
-from stockroom.ledger import LineTarget, MovementDraft, post_movements
-from stockroom.ledger.lines import line_target_problems
+from stockroom.ledger import MovementDraft, post_movements
+from stockroom.ledger.lines import line_target_problems, targets_of
 from stockroom.ledger.rules import level_key
 
 COLUMNS = ("sku", "quantity", "location_id", "cost_per_unit")
@@ -241,7 +241,7 @@ async def _check_targets(
     _, problems = await line_target_problems(
         session,
         brand_id,
-        (LineTarget(d.field, d.product_id, d.site_id, d.location_id) for d in drafts),
+        targets_of(drafts),
     )
     for problem in problems:
         errors.add(int(problem.target.field), f"{problem.field}: {problem.message}")

@@ -30,8 +30,8 @@ from stockroom.db.models import Product, StockLevel, StockMovement
 from stockroom.db.models.base import utcnow
 from stockroom.errors import AlreadyInitialized, ValidationFailed, field_error
 from stockroom.initial_stock.schemas import InitialStockRequest
-from stockroom.ledger import LineTarget, MovementDraft, check_line_targets, post_movements
-from stockroom.ledger.lines import LOOKUP_CHUNK
+from stockroom.ledger import MovementDraft, check_line_targets, post_movements
+from stockroom.ledger.lines import LOOKUP_CHUNK, targets_of
 
 products = cast(Table, Product.__table__)
 levels = cast(Table, StockLevel.__table__)
@@ -63,7 +63,7 @@ async def create_initial_stock(
     await check_line_targets(
         session,
         principal.brand_id,
-        (LineTarget(d.field, d.product_id, d.site_id, d.location_id) for d in drafts),
+        targets_of(drafts),
     )
     started = await initialized_products(
         session, principal.brand_id, site.id, [d.product_id for d in drafts]

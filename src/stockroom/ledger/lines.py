@@ -8,7 +8,7 @@ as one 422, each with the request field it concerns.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from stockroom.auth.scope import brand_scoped_columns
 from stockroom.db.core import execute_core
 from stockroom.db.models import Location, Product
 from stockroom.errors import ValidationFailed, field_error
+from stockroom.ledger.rules import MovementDraft
 
 MAX_LOCATION_ID = 2**31 - 1  # locations.id is a 32-bit integer
 
@@ -32,6 +33,11 @@ class LineTarget:
     site_id: uuid.UUID
     location_id: int | None
     location_field: str = "location_id"
+
+
+def targets_of(drafts: Iterable[MovementDraft]) -> Iterator[LineTarget]:
+    """The target of each draft, named by the draft's own field."""
+    return (LineTarget(d.field, d.product_id, d.site_id, d.location_id) for d in drafts)
 
 
 def _one_of(column: Any, values: set[Any]) -> Any:
