@@ -101,3 +101,6 @@ def _process_exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+command = serve
