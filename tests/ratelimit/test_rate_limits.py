@@ -221,3 +221,13 @@ async def test_an_unreachable_redis_lets_requests_through(settings: Settings, db
 
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert "RateLimit-Limit" not in answers[0].headers
+
+
+async def test_every_protected_operation_declares_the_429(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if operation.get("security") == []:
+                continue
+            declared = operation["responses"].get("429", {})
+            assert "rate_limited" in declared.get("description", ""), f"{method} {path}"
