@@ -13,7 +13,6 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import Query
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 # --- quantities ------------------------------------------------------------------------------
@@ -28,11 +27,11 @@ NonNegativeQuantity = Annotated[int, Field(strict=True, ge=0, le=MAX_QUANTITY)]
 
 # --- ids -------------------------------------------------------------------------------------
 
-MAX_INT32 = 2**31 - 1
+MAX_LOCATION_ID = 2**31 - 1
 """Location ids are 32-bit integer columns on both databases."""
 
 LocationId = Annotated[
-    int, Field(strict=True, ge=1, le=MAX_INT32, description="A bin location of the site.")
+    int, Field(strict=True, ge=1, le=MAX_LOCATION_ID, description="A bin location of the site.")
 ]
 
 # --- text ------------------------------------------------------------------------------------
@@ -184,14 +183,16 @@ MAX_PAGE = 1_000_000_000
 
 # Every integer a query string carries is bounded here, so a huge number is a 422 naming the
 # parameter, never an overflow in the database (a 500 on SQLite, a bare 422 on PostgreSQL).
-PageQuery = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")]
+# (Plain pydantic constraints: FastAPI reads a scalar parameter annotated with them as a
+# query parameter, and this module stays free of the web framework.)
+PageQuery = Annotated[int, Field(ge=1, le=MAX_PAGE, description="Page number, from 1.")]
 PerPageQuery = Annotated[
-    int, Query(ge=1, le=MAX_PER_PAGE, description="Items per page, 1–100 (default 25).")
+    int, Field(ge=1, le=MAX_PER_PAGE, description="Items per page, 1–100 (default 25).")
 ]
 LimitQuery = Annotated[
-    int, Query(ge=1, le=MAX_PER_PAGE, description="Keyset paging: rows per page, 1–100.")
+    int, Field(ge=1, le=MAX_PER_PAGE, description="Keyset paging: rows per page, 1–100.")
 ]
-LocationIdQuery = Annotated[int, Query(ge=1, le=MAX_INT32, description="A bin location.")]
+LocationIdQuery = Annotated[int, Field(ge=1, le=MAX_LOCATION_ID, description="A bin location.")]
 
 # --- text query parameters -------------------------------------------------------------------
 

@@ -11,10 +11,9 @@ from typing import Any
 
 from sqlalchemy import String
 
-from stockroom.fields import MAX_INT32, MAX_QUANTITY, parse_money, unstorable_reason
+from stockroom.fields import MAX_LOCATION_ID, MAX_QUANTITY, parse_money, unstorable_reason
 
 # The API's own limits and syntax (stockroom.fields), re-exported for the importers.
-MAX_LOCATION_ID = MAX_INT32
 __all__ = [
     "MAX_LOCATION_ID",
     "MAX_QUANTITY",

@@ -10,8 +10,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session
-from stockroom.errors import NotFound, ValidationFailed, error_responses, field_error
+from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.fields import DEFAULT_PER_PAGE, LimitQuery, PageQuery, PerPageQuery
+from stockroom.http.errors import error_responses
 from stockroom.movements import service
 from stockroom.movements.schemas import Movement, MovementType
 from stockroom.pagination import Page, PageParams
