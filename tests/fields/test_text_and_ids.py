@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.dashboard.pages import use_token
 from tests.errors.shape import detail_fields, error_of
 from tests.factories import Database, create_brand_with_admin, create_product
 
@@ -45,3 +46,17 @@ async def test_a_location_id_beyond_the_column_is_a_422_naming_it(
         json={"product_id": str(product), "quantity": 1, "location_id": location_id},
     )
     assert detail_fields(error_of(response, 422, "validation_error")) == ["location_id"]
+
+
+async def test_nul_in_the_dashboard_search_gets_the_same_answer_on_both_backends(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    brand = await create_brand_with_admin(db)
+    await create_product(brand, sku="TEA-1", name="Tea")
+    use_token(client, brand.admin.token)
+
+    response = await client.get("/dashboard?q=tea%00")
+
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "TEA-1" not in response.text
