@@ -138,8 +138,9 @@ _SHARED_RESPONSES = {
     "413": "`payload_too_large`: the body is over the limit (1 MiB by default).",
     "429": "`rate_limited`: the token is over `STOCKROOM_RATE_LIMIT` (when set); retry after "
     "`Retry-After` seconds. Nothing was done.",
-    "503": "`unavailable`: the database is unreachable or a lock was not had in time; retry "
-    "after `Retry-After` seconds. Nothing was written.",
+    "503": "`unavailable`: the database is unreachable, a lock was not had in time, or a "
+    "stock level kept changing under every write attempt; retry after `Retry-After` seconds. "
+    "Nothing was written.",
 }
 _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
