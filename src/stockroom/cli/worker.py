@@ -46,3 +46,6 @@ def worker(
             print_json({"expired_reservations": expired})
         else:
             typer.echo(f"expired {expired} reservations")
+
+
+command = worker

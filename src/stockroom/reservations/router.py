@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.fields import QueryText
 from stockroom.http.errors import error_responses
 from stockroom.pagination import Page, Paging
 from stockroom.reservations import service
@@ -62,7 +63,7 @@ async def list_reservations(
     workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
     status: Annotated[Status | None, Query(description="Only reservations in this status.")] = None,
     reference: Annotated[
-        str | None, Query(max_length=255, description="Only this reference (exact).")
+        QueryText | None, Query(max_length=255, description="Only this reference (exact).")
     ] = None,
     product_id: Annotated[
         uuid.UUID | None, Query(description="Only reservations with a line of this product.")

@@ -7,7 +7,7 @@ from typing import Literal, Self
 
 from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from stockroom.invoices.schemas import MAX_QUANTITY, Timestamp
+from stockroom.fields import LocationId, PositiveQuantity, Text, Timestamp
 
 MAX_LINES = 500
 MIN_TTL_SECONDS = 60
@@ -21,9 +21,9 @@ class ReservationLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: uuid.UUID
-    quantity: int = Field(strict=True, gt=0, le=MAX_QUANTITY, description="Units to hold, > 0.")
-    location_id: int | None = Field(
-        None, strict=True, description="Required when the product is location-aware."
+    quantity: PositiveQuantity = Field(description="Units to hold, > 0.")
+    location_id: LocationId | None = Field(
+        None, description="Required when the product is location-aware."
     )
 
 
@@ -57,18 +57,18 @@ class ReservationCreate(Expiry):
         description="Site holding the stock (alias `workspace_id`); defaults to the current site.",
     )
     lines: list[ReservationLineIn] = Field(min_length=1, max_length=MAX_LINES)
-    reference: str | None = Field(
+    reference: Text | None = Field(
         None, min_length=1, max_length=255, description="An order number.", examples=["SO-1042"]
     )
-    notes: str | None = Field(None, max_length=1000)
+    notes: Text | None = Field(None, max_length=1000)
 
 
 class ReleaseLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: uuid.UUID
-    quantity: int = Field(strict=True, gt=0, le=MAX_QUANTITY, description="Units to release.")
-    location_id: int | None = Field(None, strict=True)
+    quantity: PositiveQuantity = Field(description="Units to release.")
+    location_id: LocationId | None = None
 
 
 class ReservationRelease(BaseModel):
