@@ -31,4 +31,6 @@ def test_groups_and_commands_are_reachable_by_their_names() -> None:
         "tokens",
         "import",
         "export",
+        "reservations",
+        "worker",
     }
