@@ -14,13 +14,13 @@ from stockroom.dashboard.router import router as dashboard_router
 from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.errors import install_error_handlers
 from stockroom.health.router import router as health_router
-from stockroom.idempotency.middleware import RequestGuard
 from stockroom.initial_stock.router import router as initial_stock_router
 from stockroom.invoices.router import router as invoices_router
 from stockroom.movements.router import router as movements_router
 from stockroom.observability.middleware import RequestObservability
 from stockroom.observability.router import router as metrics_router
 from stockroom.openapi import install_openapi
+from stockroom.pipeline import RequestPipeline
 from stockroom.purchases.router import router as purchases_router
 from stockroom.settings import Settings, get_settings
 from stockroom.sites.router import router as sites_router
@@ -68,7 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     TOKEN_CACHE.ttl_seconds = settings.auth_cache_seconds
     install_error_handlers(app)
     install_openapi(app)
-    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    # HEAD, authentication, body guards, the request's transaction, Idempotency-Key.
+    app.add_middleware(RequestPipeline, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestObservability)  # outermost: ids, times and counts every request
     for router in ROUTERS:
         app.include_router(router)

@@ -249,6 +249,8 @@ def serve(
     """Migrate, then serve the HTTP API (docs at /docs)."""
     import uvicorn
 
+    from stockroom.serving import uvicorn_options
+
     settings = get_settings()
     upgrade_database(settings.database_url)
     base = f"http://{host}:{port}"
@@ -273,6 +275,7 @@ def serve(
         log_config=log_config(access=access_log),
         log_level="info",
         access_log=False,
+        **uvicorn_options(settings),  # timeouts: idle and half-sent requests are closed
     )
 
 

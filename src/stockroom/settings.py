@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     # Largest request body accepted (413 `payload_too_large` above it).
     max_body_bytes: int = 1_048_576
     log_sql: bool = False
+    # `stockroom serve`: an idle keep-alive connection is closed after this many seconds; a
+    # request must arrive whole (head and body) within the read timeout (see serving.py).
+    keep_alive_seconds: float = 5.0
+    request_read_timeout_seconds: float = 30.0
     # Seconds a worker may keep using a token → user lookup (see auth/token_cache.py).
     auth_cache_seconds: float = 5.0
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Query
 
 from stockroom.adjustments import service
 from stockroom.adjustments.schemas import AdjustmentRequest, SingleAdjustment
-from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
 from stockroom.errors import error_responses
 from stockroom.movements.schemas import Movement, MovementList
 from stockroom.pagination import Page, Paging
@@ -47,7 +47,7 @@ async def list_inventory_adjustments(
 async def create_inventory_adjustment(
     session: Session,
     principal: CurrentPrincipal,
-    site_header: SiteHeader,
+    site_choice: CurrentSiteChoice,
     body: Annotated[AdjustmentRequest, Body()],
 ) -> Movement | MovementList:
     """Record a signed stock change with its reason, or a batch of them (all or nothing).
@@ -57,7 +57,7 @@ async def create_inventory_adjustment(
     negative stock (`insufficient_stock`); with `expected_on_hand` nothing is written unless
     the level is exactly that number (`stale_quantity`).
     """
-    rows = await service.create_adjustment(session, principal, body, site_header)
+    rows = await service.create_adjustment(session, principal, body, site_choice)
     movements = [Movement.model_validate(r) for r in rows]
     if isinstance(body, SingleAdjustment):
         return movements[0]

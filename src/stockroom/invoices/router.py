@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query
 
-from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
 from stockroom.errors import error_responses
 from stockroom.invoices import service
 from stockroom.invoices.schemas import Invoice, InvoiceCreate
@@ -51,7 +51,7 @@ async def list_invoices(
 async def create_invoice(
     session: Session,
     principal: CurrentPrincipal,
-    site_header: SiteHeader,
+    site_choice: CurrentSiteChoice,
     body: Annotated[InvoiceCreate, Body()],
 ) -> Invoice:
     """Sell the lines at the current site: one `sale` movement (−quantity) per line.
@@ -60,7 +60,7 @@ async def create_invoice(
     every short line, and nothing is stored. `total` is the sum of quantity × unit_price.
     """
     return Invoice.model_validate(
-        await service.create_invoice(session, principal, body, site_header)
+        await service.create_invoice(session, principal, body, site_choice)
     )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
 from stockroom.errors import error_responses
 from stockroom.pagination import Page, Paging
 from stockroom.stock import service
@@ -70,10 +70,8 @@ async def list_stock_levels(
 async def list_low_stock(
     session: Session,
     principal: CurrentPrincipal,
-    site_header: SiteHeader,
+    site_choice: CurrentSiteChoice,
     paging: Paging,
-    site_id: SiteQuery = None,
-    workspace_id: WorkspaceQuery = None,
 ) -> Page[LowStockItem]:
     """Active products whose on-hand at the site is below `min_stock`, biggest shortfall first.
 
@@ -81,6 +79,6 @@ async def list_low_stock(
     hand, so it is listed when its `min_stock` is above 0. Ties are ordered by SKU.
     """
     rows, meta = await service.low_stock(
-        session, principal, paging, site_id=site_id or workspace_id, header_site=site_header
+        session, principal, paging, site_id=site_choice.query, header_site=site_choice.header
     )
     return Page[LowStockItem](data=[LowStockItem.model_validate(r) for r in rows], meta=meta)
