@@ -182,9 +182,5 @@ class RequestPipeline:
                 send, started.status_code, started.body, [(b"idempotent-replayed", b"true")]
             )
             return
-        transaction.before_commit(started.store)
-        try:
-            await transaction.run(self.app, scope, receive, send)
-        finally:
-            if not transaction.committed:
-                await started.release(sessionmaker)
+        transaction.before_commit(started.store, after_rollback=started.release)
+        await transaction.run(self.app, scope, receive, send)

@@ -34,17 +34,20 @@ TRANSACTION_STATE = "stockroom.transaction"
 
 # (session, status, body) → None; runs inside the transaction just before its commit.
 BeforeCommit = Callable[[AsyncSession, int, bytes], Awaitable[None]]
+# Runs after a rollback, before the (error) response leaves.
+AfterRollback = Callable[[], Awaitable[None]]
 
 
 class RequestTransaction:
     """The session of one request and the one place that ends its transaction."""
 
-    __slots__ = ("_hook", "_session", "_sessionmaker", "committed", "write")
+    __slots__ = ("_hook", "_rolled_back", "_session", "_sessionmaker", "committed", "write")
 
     def __init__(self, sessionmaker: async_sessionmaker[Any], *, write: bool) -> None:
         self._sessionmaker = sessionmaker
         self._session: AsyncSession | None = None
         self._hook: BeforeCommit | None = None
+        self._rolled_back: AfterRollback | None = None
         self.write = write
         self.committed = False
 
@@ -57,15 +60,25 @@ class RequestTransaction:
                 await self._session.connection(execution_options={WRITE: True})
         return self._session
 
-    def before_commit(self, hook: BeforeCommit) -> None:
-        """Run `hook` with the complete response in the transaction, just before it commits."""
+    def before_commit(self, hook: BeforeCommit, *, after_rollback: AfterRollback) -> None:
+        """Run `hook` with the complete response in the transaction, just before it commits;
+        `after_rollback` when it is not committed, before the response leaves."""
         self._hook = hook
+        self._rolled_back = after_rollback
+
+    async def _rollback(self) -> None:
+        if self._session is not None:
+            await self._session.rollback()
+        if self._rolled_back is not None:
+            try:
+                await self._rolled_back()
+            except Exception as exc:  # the refusal still goes out
+                log.warning("after-rollback hook failed: %s", type(exc).__name__, exc_info=exc)
 
     async def _end(self, status: int, body: bytes) -> bool:
         """Commit (status < 400) or roll back; False when the commit failed."""
         if status >= 400:
-            if self._session is not None:
-                await self._session.rollback()
+            await self._rollback()
             return True
         session = self._session
         if session is None and self._hook is None:
@@ -77,8 +90,7 @@ class RequestTransaction:
             await session.commit()
         except Exception as exc:
             log.warning("commit failed: %s", type(exc).__name__, exc_info=exc)
-            if session is not None:
-                await session.rollback()
+            await self._rollback()
             return False
         self.committed = True
         return True
@@ -129,8 +141,8 @@ class RequestTransaction:
         try:
             await app(scope, receive, send_committed)
         finally:
-            if not ended and self._session is not None:
-                await self._session.rollback()
+            if not ended:
+                await self._rollback()
             await self.close()
 
 

@@ -72,16 +72,18 @@ class Replay:
 
 @dataclass(slots=True)
 class IdempotentCall:
-    """A claimed key: its response is stored by `store`; `release` frees an unstored claim."""
+    """A claimed key: its response is stored by `store`; `release` frees an unstored claim
+    (before the refusal reaches the client, so its corrected retry finds the key free)."""
 
     brand_id: uuid.UUID
     key: str
+    sessionmaker: async_sessionmaker[AsyncSession]
 
     async def store(self, session: AsyncSession, status: int, body: bytes) -> None:
         await finish_key(session, self.brand_id, self.key, status, body)
 
-    async def release(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        async with sessionmaker() as session:
+    async def release(self) -> None:
+        async with self.sessionmaker() as session:
             await session.connection(execution_options={WRITE: True})
             await release_key(session, self.brand_id, self.key)
             await session.commit()
@@ -110,7 +112,7 @@ async def begin(
         claim = await claim_key(session, principal.brand_id, key, fingerprint)
         await session.commit()
     if claim.outcome is Claim.new:
-        return IdempotentCall(principal.brand_id, key)
+        return IdempotentCall(principal.brand_id, key, sessionmaker)
     if claim.outcome is Claim.replay:
         return Replay(claim.status_code or 200, claim.body or b"")
     error: StockroomError = (
