@@ -13,6 +13,8 @@ says how to call it on A's things, and what each caller gets:
   thing (a movement at a site you may not read), or — for lists — nothing of A1.
 
 A route in the schema without an entry here fails the test: new routes must join it.
+The same holds for the query string: every write that takes a current site is called
+again naming A1 only in its query (`site_id`, `workspace_id`), with the same answers due.
 """
 
 from __future__ import annotations
@@ -243,6 +245,65 @@ CASES: dict[tuple[str, str], Case] = {
 }
 
 
+def at_a1_by_query(path: str, body: Callable[[World], dict[str, Any]], alias: str = "site_id"):  # type: ignore[no-untyped-def]
+    """A write that names its site, A1, only in the query string."""
+    return lambda w: (path, body(w), {alias: str(w.a1)})
+
+
+def one_line(w: World) -> dict[str, Any]:
+    return {"product_id": str(w.product), "quantity": 1}
+
+
+# (method, path, query parameter) → what each caller gets when A1 is named only there.
+QUERY_SITE_CASES: dict[tuple[str, str, str], Case] = {
+    ("POST", "/inventory/adjustments", "site_id"): Case(
+        at_a1_by_query("/inventory/adjustments", one_line), 422, 403, 403
+    ),
+    ("POST", "/inventory/adjustments", "workspace_id"): Case(
+        at_a1_by_query(
+            "/inventory/adjustments",
+            lambda w: {"products": [one_line(w)], "reason": "found"},
+            "workspace_id",
+        ),
+        422,
+        403,
+        403,
+    ),
+    ("POST", "/inventory/transfers", "site_id"): Case(
+        at_a1_by_query(
+            "/inventory/transfers", lambda w: {**one_line(w), "destination_site_id": str(w.a2)}
+        ),
+        422,
+        403,
+        403,
+    ),
+    ("POST", "/inventory/initial-stock", "site_id"): Case(
+        at_a1_by_query(
+            "/inventory/initial-stock",
+            lambda w: {"products": [{"product_id": w.ids["product"], "quantity": 5}]},
+        ),
+        422,
+        403,
+        403,
+        fresh=fresh_product,
+    ),
+    ("POST", "/invoices", "workspace_id"): Case(
+        at_a1_by_query(
+            "/invoices", lambda w: {"lines": [{**one_line(w), "unit_price": "2"}]}, "workspace_id"
+        ),
+        422,
+        403,
+        403,
+    ),
+    ("POST", "/purchases", "site_id"): Case(
+        at_a1_by_query("/purchases", lambda w: {"lines": [{**one_line(w), "cost_per_unit": "1"}]}),
+        422,
+        403,
+        403,
+    ),
+}
+
+
 @pytest.fixture
 async def world(client: httpx.AsyncClient, db: Database) -> World:
     a = await create_brand_with_admin(db, name="Brand A")
@@ -306,6 +367,20 @@ def test_every_route_in_the_schema_has_an_entry_in_the_matrix(app: Any) -> None:
     assert not missing, f"add these routes to the isolation matrix: {sorted(missing)}"
 
 
+def test_every_write_taking_a_site_in_its_query_has_a_query_case(app: Any) -> None:
+    schema = app.openapi()
+    takes_query_site = {
+        ("POST", path)
+        for path, ops in schema["paths"].items()
+        for method, op in ops.items()
+        if method == "post"
+        and any(p["in"] == "query" and p["name"] == "site_id" for p in op.get("parameters", []))
+    }
+    covered = {(method, path) for method, path, _ in QUERY_SITE_CASES}
+    assert takes_query_site, "no write takes site_id in its query?"
+    assert not takes_query_site - covered, f"add query cases: {sorted(takes_query_site - covered)}"
+
+
 def a_ids(w: World) -> list[str]:
     """Ids of brand A's things that must never appear in brand B's answers."""
     return [str(w.a1), str(w.a2), str(w.product), str(w.located), *w.ids.values()]
@@ -340,8 +415,19 @@ def check(response: httpx.Response, expected: int | Hidden | None, w: World, who
 async def test_each_caller_gets_exactly_what_the_contract_allows(
     client: httpx.AsyncClient, world: World, method: str, path: str
 ) -> None:
-    case = CASES[(method, path)]
-    w = world
+    await each_caller(client, world, method, CASES[(method, path)])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "parameter"), sorted(QUERY_SITE_CASES), ids=lambda v: str(v)
+)
+async def test_a_site_named_in_the_query_is_checked_like_one_in_the_body(
+    client: httpx.AsyncClient, world: World, method: str, path: str, parameter: str
+) -> None:
+    await each_caller(client, world, method, QUERY_SITE_CASES[(method, path, parameter)])
+
+
+async def each_caller(client: httpx.AsyncClient, w: World, method: str, case: Case) -> None:
 
     async def call_for() -> Call:
         if case.fresh is not None:
