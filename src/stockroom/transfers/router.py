@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body, Query
 
 from stockroom.auth.current_site import explicit_site
 from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
-from stockroom.errors import NotFound, error_responses
+from stockroom.errors import NotFound
+from stockroom.http.errors import error_responses
 from stockroom.movements.schemas import Movement
 from stockroom.pagination import Page, Paging
 from stockroom.transfers import service
