@@ -118,20 +118,24 @@ class RequestPipeline:
         if scope["method"] == "HEAD":
             scope["method"] = "GET"  # observability has noted the method as sent
             send = _without_body(send)
+        transaction = open_transaction(scope)
         try:
-            await self._handle(scope, receive, send)
+            await self._handle(scope, receive, send, transaction)
         except StockroomError as error:  # raised by a step before the app was called
             _note_route(scope)
             await send_error(send, error)
+        finally:
+            await transaction.close()  # a no-op once the app ran: `run` closed it
 
-    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _handle(
+        self, scope: Scope, receive: Receive, send: Send, transaction: RequestTransaction
+    ) -> None:
         method: str = scope["method"]
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         sessionmaker: async_sessionmaker[AsyncSession] = scope["app"].state.sessionmaker
-        transaction = open_transaction(scope)
         principal: Principal | None = None
         if needs_token(scope["path"]):
-            principal = await self._authenticate(headers, sessionmaker)
+            principal = await self._authenticate(headers, transaction, sessionmaker)
             scope["state"][PRINCIPAL_STATE] = principal
         body_guards.check_declared_size(_header(headers, b"content-length"), self.max_body_bytes)
         if method in BODY_METHODS:
@@ -147,12 +151,18 @@ class RequestPipeline:
         await transaction.run(self.app, scope, receive, send)
 
     async def _authenticate(
-        self, headers: list[tuple[bytes, bytes]], sessionmaker: async_sessionmaker[AsyncSession]
+        self,
+        headers: list[tuple[bytes, bytes]],
+        transaction: RequestTransaction,
+        sessionmaker: async_sessionmaker[AsyncSession],
     ) -> Principal:
         raw = _header(headers, b"authorization")
         token = bearer_token(raw.decode("latin-1") if raw is not None else None)
-        # Its own short read (usually none: the token cache answers), so that a writer's
-        # transaction, which on SQLite takes the write lock, starts only after the body is in.
+        if not transaction.write:
+            # A read looks the token up (when the cache does not know it) in its own session.
+            return await load_principal(await transaction.session(), token)
+        # A writer's own short read, so that its transaction, which on SQLite takes the write
+        # lock, starts only once the body is in.
         async with sessionmaker() as session:
             return await load_principal(session, token)
 

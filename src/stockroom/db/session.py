@@ -16,7 +16,7 @@ the effects it reports, without owning the commit.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -96,8 +96,10 @@ class RequestTransaction:
         return True
 
     async def close(self) -> None:
+        """Give the connection back (rolling back whatever is still open); idempotent."""
         if self._session is not None:
-            await self._session.close()  # rolls back whatever a streamed body began
+            session, self._session = self._session, None
+            await session.close()
 
     async def run(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app in this transaction; its response leaves only once it is committed."""
@@ -167,9 +169,16 @@ def open_transaction(scope: Scope) -> RequestTransaction:
     return transaction
 
 
-async def get_session(request: Request) -> AsyncSession:
-    """The request's session (FastAPI dependency); its transaction is ended by its owner."""
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session (FastAPI dependency); its transaction is ended by its owner.
+
+    What the route left pending is flushed as it returns, so a value the database refuses
+    is answered by the error handlers (422 / 503) like any error of the route; the commit
+    that follows has nothing left to refuse but the database itself going away.
+    """
     transaction = request.scope.get("state", {}).get(TRANSACTION_STATE)
     if not isinstance(transaction, RequestTransaction):
         raise RuntimeError("no request transaction: is the request pipeline installed?")
-    return await transaction.session()
+    session = await transaction.session()
+    yield session
+    await session.flush()
