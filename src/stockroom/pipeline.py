@@ -18,6 +18,7 @@ request, and this is the hot path.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -29,8 +30,11 @@ from stockroom import body_guards
 from stockroom.auth.principal import PRINCIPAL_STATE, Principal
 from stockroom.auth.tokens import bearer_token, load_principal
 from stockroom.db.session import RequestTransaction, open_transaction
-from stockroom.errors import StockroomError, Unauthenticated
+from stockroom.errors import StockroomError, Unavailable
+from stockroom.http.errors import error_headers
 from stockroom.idempotency import calls
+
+log = logging.getLogger("stockroom.errors")
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Paths that answer only a bearer token (API.md, "Auth and scope").
@@ -55,7 +59,8 @@ async def send_json(
 
 
 async def send_error(send: Send, error: StockroomError) -> None:
-    extra = [(b"www-authenticate", b"Bearer")] if isinstance(error, Unauthenticated) else None
+    headers = error_headers(error) or {}
+    extra = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
     await send_json(send, error.status_code, orjson.dumps(error.body()), extra)
 
 
@@ -120,16 +125,29 @@ class RequestPipeline:
             send = _without_body(send)
         transaction = open_transaction(scope)
         try:
-            await self._handle(scope, receive, send, transaction)
-        except StockroomError as error:  # raised by a step before the app was called
+            try:
+                ready = await self._prepare(scope, receive, send, transaction)
+            except StockroomError:
+                raise
+            except Exception as exc:
+                # The database failing under a token lookup or a key's claim: retry later.
+                log.warning("request refused before routing: %s", type(exc).__name__)
+                raise Unavailable() from exc
+        except StockroomError as error:
             _note_route(scope)
+            await transaction.close()
             await send_error(send, error)
-        finally:
-            await transaction.close()  # a no-op once the app ran: `run` closed it
+            return
+        if ready is None:
+            await transaction.close()
+            return
+        await transaction.run(self.app, scope, ready, send)
 
-    async def _handle(
+    async def _prepare(
         self, scope: Scope, receive: Receive, send: Send, transaction: RequestTransaction
-    ) -> None:
+    ) -> Receive | None:
+        """Authenticate, guard the body, claim an Idempotency-Key: what the app then reads,
+        or None when the request is answered already (a replay) or its client went away."""
         method: str = scope["method"]
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         sessionmaker: async_sessionmaker[AsyncSession] = scope["app"].state.sessionmaker
@@ -138,17 +156,32 @@ class RequestPipeline:
             principal = await self._authenticate(headers, transaction, sessionmaker)
             scope["state"][PRINCIPAL_STATE] = principal
         body_guards.check_declared_size(_header(headers, b"content-length"), self.max_body_bytes)
-        if method in BODY_METHODS:
-            body = await body_guards.read_body(receive, self.max_body_bytes)
-            if body is None:
-                return  # the client went away
-            body_guards.check_text(body)
-            receive = body_guards.replay_body(body, receive)
-            raw_key = _header(headers, calls.HEADER) if method == "POST" else None
-            if raw_key is not None and principal is not None:
-                await self._idempotent(scope, receive, send, transaction, principal, raw_key, body)
-                return
-        await transaction.run(self.app, scope, receive, send)
+        if method not in BODY_METHODS:
+            return receive
+        body = await body_guards.read_body(receive, self.max_body_bytes)
+        if body is None:
+            return None  # the client went away
+        body_guards.check_text(body)
+        raw_key = _header(headers, calls.HEADER) if method == "POST" else None
+        if raw_key is not None and principal is not None:
+            key = calls.key_of(raw_key)
+            fingerprint = calls.caller_fingerprint(
+                method,
+                scope["path"],
+                scope.get("query_string", b""),
+                body,
+                principal,
+                _header(headers, b"x-site-id"),
+            )
+            started = await calls.begin(sessionmaker, principal, key, fingerprint)
+            if isinstance(started, calls.Replay):
+                await send_json(
+                    send, started.status_code, started.body, [(b"idempotent-replayed", b"true")]
+                )
+                return None
+            # Stored with the answer in the request's transaction; released if not committed.
+            transaction.before_commit(started.store, after_rollback=started.release)
+        return body_guards.replay_body(body, receive)
 
     async def _authenticate(
         self,
@@ -159,38 +192,10 @@ class RequestPipeline:
         raw = _header(headers, b"authorization")
         token = bearer_token(raw.decode("latin-1") if raw is not None else None)
         if not transaction.write:
-            # A read looks the token up (when the cache does not know it) in its own session.
+            # A read looks the token up (when the cache does not know it) in the request's
+            # own session: no second connection.
             return await load_principal(await transaction.session(), token)
-        # A writer's own short read, so that its transaction, which on SQLite takes the write
-        # lock, starts only once the body is in.
+        # A writer's token is looked up in a short session of its own, so that its
+        # transaction, which on SQLite takes the write lock, starts only once the body is in.
         async with sessionmaker() as session:
             return await load_principal(session, token)
-
-    async def _idempotent(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        transaction: RequestTransaction,
-        principal: Principal,
-        raw_key: bytes,
-        body: bytes,
-    ) -> None:
-        key = calls.key_of(raw_key)
-        fingerprint = calls.caller_fingerprint(
-            scope["method"],
-            scope["path"],
-            scope.get("query_string", b""),
-            body,
-            principal,
-            _header(scope["headers"], b"x-site-id"),
-        )
-        sessionmaker = scope["app"].state.sessionmaker
-        started = await calls.begin(sessionmaker, principal, key, fingerprint)
-        if isinstance(started, calls.Replay):
-            await send_json(
-                send, started.status_code, started.body, [(b"idempotent-replayed", b"true")]
-            )
-            return
-        transaction.before_commit(started.store, after_rollback=started.release)
-        await transaction.run(self.app, scope, receive, send)
