@@ -216,30 +216,3 @@ async def test_site_id_and_workspace_id_naming_two_sites_is_a_422(
     )
     assert response.status_code == 422, response.text
     assert [d["field"] for d in response.json()["error"]["details"]] == ["workspace_id"]
-
-
-@pytest.mark.parametrize("alias", ["destination_site_id", "destination_workspace_id"])
-async def test_a_transfers_destination_may_be_named_in_the_query(
-    client: httpx.AsyncClient, setting: Setting, alias: str
-) -> None:
-    s = setting
-    response = await client.post(
-        "/inventory/transfers",
-        headers=s.brand.admin.headers,
-        params={alias: str(s.third)},
-        json=line(s),
-    )
-    assert response.status_code == 201, response.text
-    assert response.json()["transfer_in"]["site_id"] == str(s.third)
-
-
-async def test_a_transfer_without_any_destination_is_a_422(
-    client: httpx.AsyncClient, setting: Setting
-) -> None:
-    s = setting
-    response = await client.post(
-        "/inventory/transfers", headers=s.brand.admin.headers, json=line(s)
-    )
-    assert response.status_code == 422, response.text
-    fields = [d["field"] for d in response.json()["error"]["details"]]
-    assert fields == ["destination_site_id"]

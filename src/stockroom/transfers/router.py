@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 
-from stockroom.auth.current_site import explicit_site
 from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
 from stockroom.errors import NotFound
 from stockroom.http.errors import error_responses
@@ -37,12 +36,6 @@ async def create_stock_transfer(
     principal: CurrentPrincipal,
     site_choice: CurrentSiteChoice,
     body: Annotated[TransferRequest, Body()],
-    destination_site_id: Annotated[
-        uuid.UUID | None, Query(description="Destination, when the body names none.")
-    ] = None,
-    destination_workspace_id: Annotated[
-        uuid.UUID | None, Query(description="Alias of destination_site_id.")
-    ] = None,
 ) -> TransferCreated:
     """Move stock from the current site to `destination_site_id`, both halves or neither.
 
@@ -52,13 +45,7 @@ async def create_stock_transfer(
     Not enough stock at the source → 422 `insufficient_stock`.
     """
     transfer_id, out_half, in_half = await service.create_transfer(
-        session,
-        principal,
-        body,
-        site_choice,
-        explicit_site(
-            destination_site_id, destination_workspace_id, field="destination_workspace_id"
-        ),
+        session, principal, body, site_choice
     )
     return TransferCreated(
         transfer_id=transfer_id,

@@ -16,11 +16,9 @@ class TransferRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: uuid.UUID
-    destination_site_id: uuid.UUID | None = Field(
-        None,
+    destination_site_id: uuid.UUID = Field(
         validation_alias=AliasChoices("destination_site_id", "destination_workspace_id"),
-        description="Site of the brand that receives the stock (alias "
-        "`destination_workspace_id`); required, here or in the query string.",
+        description="Site of the brand that receives the stock (alias `destination_workspace_id`).",
     )
     quantity: Annotated[
         int,

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stockroom.auth.current_site import (
     Access,
     SiteChoice,
-    explicit_site,
     load_site,
     resolve_current_site,
 )
@@ -38,19 +37,12 @@ async def create_transfer(
     principal: Principal,
     body: TransferRequest,
     site_choice: SiteChoice,
-    query_destination: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, dict[str, Any], dict[str, Any]]:
     """Move `quantity` of a product between two sites; return the transfer id and both halves."""
     source = await site_choice.resolve(session, principal, Access.write, body=body.site_id)
-    destination_id = explicit_site(
-        body.destination_site_id, query_destination, field="destination_site_id"
+    destination = await load_site(
+        session, principal, body.destination_site_id, field="destination_site_id"
     )
-    if destination_id is None:
-        raise ValidationFailed(
-            "A transfer needs a destination site.",
-            [field_error("destination_site_id", "required (in the body or the query string)")],
-        )
-    destination = await load_site(session, principal, destination_id, field="destination_site_id")
     if destination.id == source.id:
         raise ValidationFailed(
             "A transfer needs two different sites.",
