@@ -14,6 +14,7 @@ import re
 from starlette.types import Message, Receive
 
 from stockroom.errors import PayloadTooLarge, ValidationFailed, field_error
+from stockroom.fields import unstorable_reason
 
 # JSON escapes of what no text column should hold: NUL (PostgreSQL cannot store it) and
 # UTF-16 surrogates that are not a high+low pair (not encodable as UTF-8).
@@ -74,7 +75,7 @@ def has_unstorable_text(body: bytes) -> bool:
 
 
 def _is_unstorable(text: str) -> bool:
-    return "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+    return unstorable_reason(text) is not None
 
 
 def unstorable_fields(body: bytes) -> list[str]:
