@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from sqlalchemy import Select
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session
-from stockroom.errors import NotFound, ValidationFailed, error_responses, field_error
+from stockroom.errors import NotFound, ValidationFailed, field_error
+from stockroom.http.errors import error_responses
 from stockroom.movements import service
 from stockroom.movements.schemas import Movement, MovementType
 from stockroom.pagination import MAX_PER_PAGE, Page, PageParams
