@@ -379,10 +379,9 @@ def _add_response(operation: dict[str, Any], status: str) -> None:
 
 
 def _errors_as_json(operation: dict[str, Any]) -> None:
-    """Errors are JSON even where the success is not (the CSV export)."""
+    """Every 4xx/5xx is the one error body in JSON, even where a success is not (CSV)."""
     for status, response in operation["responses"].items():
-        content = response.get("content", {})
-        if status[0] in "45" and any(m.get("schema") == _ERROR for m in content.values()):
+        if status[0] in "45":
             response["content"] = {"application/json": {"schema": _ERROR}}
 
 
