@@ -552,6 +552,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             if method == "post":
                 parameters.append(_IDEMPOTENCY_KEY)
                 _add_response(operation, "409")
+            if method == "post" or "requestBody" in operation:
                 _add_response(operation, "413")
         _errors_as_json(operation)
         _one_of_shapes(operation)

@@ -228,6 +228,8 @@ def test_responses_declare_the_headers_the_api_sends() -> None:
         protected = path not in PUBLIC
         if protected:
             assert {"401", "429", "503"} <= set(op["responses"]), where
+        if "requestBody" in op:
+            assert "413" in op["responses"], where  # any body may be over the limit
         for status, response in op["responses"].items():
             sent = set(response.get("headers", {}))
             assert "X-Request-Id" in sent, (where, status)
