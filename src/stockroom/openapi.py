@@ -159,7 +159,8 @@ levels, low-stock alerts and reports come out of that ledger.
 * **Retries**: every POST takes an `Idempotency-Key`; a replay answers with
   `Idempotent-Replayed: true`.
 """
-CONTACT = {"name": "Stockroom maintainers", "url": "https://github.com/stockroom/stockroom"}
+# No public address to name yet: the maintainers, reached through the project's issues.
+CONTACT = {"name": "Stockroom maintainers (the project's issue tracker)"}
 LICENSE = {"name": "MIT", "identifier": "MIT"}
 SERVERS = [
     {"url": "/", "description": "This server (e.g. http://127.0.0.1:8000 from `make serve`)"}
