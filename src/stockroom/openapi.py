@@ -229,8 +229,9 @@ _SHARED_RESPONSES = {
     "413": "`payload_too_large`: the body is over the limit (1 MiB by default).",
     "429": "`rate_limited`: this token sent more requests than `STOCKROOM_RATE_LIMIT` allows; "
     "retry after `Retry-After` seconds.",
-    "503": "`unavailable`: the database is unreachable or a lock was not had in time; retry "
-    "after `Retry-After` seconds. Nothing was written.",
+    "503": "`unavailable`: the database is unreachable, a lock was not had in time, or a "
+    "stock level kept changing under every write attempt; retry after `Retry-After` seconds. "
+    "Nothing was written.",
 }
 RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
     "X-Request-Id": {
