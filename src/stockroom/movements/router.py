@@ -12,15 +12,15 @@ from sqlalchemy import Select
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session
 from stockroom.errors import NotFound, ValidationFailed, field_error
+from stockroom.fields import DEFAULT_PER_PAGE, LimitQuery, PageQuery, PerPageQuery
 from stockroom.http.errors import error_responses
 from stockroom.movements import service
 from stockroom.movements.schemas import Movement, MovementType
-from stockroom.pagination import MAX_PER_PAGE, Page, PageParams
+from stockroom.pagination import Page, PageParams
 
 router = APIRouter(prefix="/inventory/movements", tags=["Stock movements"])
 
 CSV_MEDIA_TYPE = "text/csv"
-DEFAULT_PAGE_SIZE = 25
 
 
 class CursorMeta(BaseModel):
@@ -103,17 +103,13 @@ async def list_stock_movements(
     session: Session,
     principal: CurrentPrincipal,
     filters: ReportFilters,
-    page: Annotated[int | None, Query(ge=1, description="Page number, from 1.")] = None,
-    per_page: Annotated[
-        int | None, Query(ge=1, le=MAX_PER_PAGE, description="Items per page, 1–100.")
-    ] = None,
+    page: PageQuery | None = None,
+    per_page: PerPageQuery | None = None,
     cursor: Annotated[
         str | None,
         Query(max_length=512, description="Keyset paging: `meta.next_cursor` of the last page."),
     ] = None,
-    limit: Annotated[
-        int | None, Query(ge=1, le=MAX_PER_PAGE, description="Keyset paging: rows per page.")
-    ] = None,
+    limit: LimitQuery | None = None,
     # The contract's `format=csv` (and `Accept: text/csv`) still answer CSV here; the
     # document shows the CSV as its own operation so that this one has one response type.
     format: Annotated[Literal["json", "csv"] | None, Query(include_in_schema=False)] = None,
@@ -130,16 +126,16 @@ async def list_stock_movements(
     if wants_csv(request, format):
         return csv_export(request, query)
     keyset = cursor is not None or limit is not None
-    if keyset and (page not in (None, 1) or per_page not in (None, DEFAULT_PAGE_SIZE)):
+    if keyset and (page not in (None, 1) or per_page not in (None, DEFAULT_PER_PAGE)):
         raise ValidationFailed(
             "Use either page/per_page or cursor/limit, not both.",
             [field_error("cursor", "cannot be combined with page/per_page")],
         )
     if keyset:
-        size = limit or DEFAULT_PAGE_SIZE
+        size = limit or DEFAULT_PER_PAGE
         rows, next_cursor = await service.movements_after_cursor(session, query, cursor, size)
         return MovementCursorPage(data=rows, meta=CursorMeta(limit=size, next_cursor=next_cursor))
-    params = PageParams(page=page or 1, per_page=per_page or DEFAULT_PAGE_SIZE)
+    params = PageParams(page=page or 1, per_page=per_page or DEFAULT_PER_PAGE)
     data, meta = await service.movements_page(session, query, params)
     return Page[Movement](data=data, meta=meta)
 
