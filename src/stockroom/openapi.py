@@ -227,8 +227,8 @@ _SHARED_RESPONSES = {
     "409": "`idempotency_in_progress`: a request with this Idempotency-Key is still running "
     "(or `stale_quantity` where the route takes `expected_on_hand`).",
     "413": "`payload_too_large`: the body is over the limit (1 MiB by default).",
-    "429": "`rate_limited`: this token sent more requests than `STOCKROOM_RATE_LIMIT` allows; "
-    "retry after `Retry-After` seconds.",
+    "429": "`rate_limited`: the token is over `STOCKROOM_RATE_LIMIT` (when set); retry after "
+    "`Retry-After` seconds. Nothing was done.",
     "503": "`unavailable`: the database is unreachable, a lock was not had in time, or a "
     "stock level kept changing under every write attempt; retry after `Retry-After` seconds. "
     "Nothing was written.",
@@ -247,12 +247,34 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
         "description": "The scheme to authenticate with: `Bearer`.",
         "schema": {"type": "string"},
     },
+    "RateLimit-Limit": {
+        "description": "Requests the tightest limit allows in its window (when limits are on).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit-Remaining": {
+        "description": "Requests left in that window.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit-Reset": {
+        "description": "Seconds until that window frees requests.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit-Policy": {
+        "description": "Every limit with its window in seconds, e.g. `50;w=1, 1000;w=60`.",
+        "schema": {"type": "string"},
+    },
     "Idempotent-Replayed": {
         "description": "`true` when this is the stored answer to an earlier request with the "
         "same Idempotency-Key; absent otherwise.",
         "schema": {"type": "string", "enum": ["true"]},
     },
 }
+RATE_LIMIT_HEADERS = (
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+)
 _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -393,6 +415,9 @@ def _declare_response_headers(path: str, method: str, operation: dict[str, Any])
         headers["X-Request-Id"] = {"$ref": "#/components/headers/X-Request-Id"}
         if status in {"429", "503"}:
             headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
+        if status == "429":
+            for name in RATE_LIMIT_HEADERS:
+                headers[name] = {"$ref": f"#/components/headers/{name}"}
         if status == "401":
             headers["WWW-Authenticate"] = {"$ref": "#/components/headers/WWW-Authenticate"}
         if method == "post" and status.startswith("2") and path not in PUBLIC:

@@ -235,6 +235,8 @@ def test_responses_declare_the_headers_the_api_sends() -> None:
             assert "X-Request-Id" in sent, (where, status)
             if status in {"429", "503"}:
                 assert "Retry-After" in sent, (where, status)
+            if status == "429":
+                assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= sent
             if status == "401":
                 assert "WWW-Authenticate" in sent, (where, status)
             if method == "post" and status.startswith("2") and protected:
