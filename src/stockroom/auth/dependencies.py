@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.auth.current_site import SiteChoice, explicit_site
@@ -17,16 +17,20 @@ from stockroom.auth.principal import PRINCIPAL_STATE, Principal
 from stockroom.auth.tokens import bearer_token as bearer_token
 from stockroom.auth.tokens import load_principal as load_principal
 from stockroom.db.session import get_session
+from stockroom.ratelimit import enforce_rate_limit
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def get_principal(request: Request, session: Session) -> Principal:
-    """The caller, as the request pipeline authenticated it (before reading the body)."""
+async def get_principal(request: Request, response: Response, session: Session) -> Principal:
+    """The caller, as the request pipeline authenticated it (before reading the body), held
+    to its token's rate limit (after authentication: 401 comes first)."""
+    token = bearer_token(request.headers.get("authorization"))
     principal = request.scope.get("state", {}).get(PRINCIPAL_STATE)
-    if isinstance(principal, Principal):
-        return principal
-    return await load_principal(session, bearer_token(request.headers.get("authorization")))
+    if not isinstance(principal, Principal):
+        principal = await load_principal(session, token)
+    await enforce_rate_limit(request, response, token)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
