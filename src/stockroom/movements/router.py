@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session
+from stockroom.db.replica import ReadSession
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.http.errors import error_responses
 from stockroom.movements import service
@@ -72,7 +73,7 @@ _REPORT_RESPONSES = error_responses(401, 403, 422) | {
 )
 async def list_stock_movements(
     request: Request,
-    session: Session,
+    session: ReadSession,
     principal: CurrentPrincipal,
     product_id: Annotated[uuid.UUID | None, Query(description="Only this product.")] = None,
     site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
@@ -116,7 +117,7 @@ async def list_stock_movements(
     query = await service.movement_report_query(session, principal, filters)
     if wants_csv(request, format):
         return StreamingResponse(
-            service.movements_csv(request.app.state.engine, query),
+            service.movements_csv(request.app.state.read_engine, query),
             media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="movements.csv"'},
         )
