@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -105,11 +106,11 @@ def running_pgbouncer(target_url: str, *, pool_size: int = 20) -> Iterator[int]:
     process = subprocess.Popen(
         as_postgres(binary, str(root / "pgbouncer.ini")),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
-        _wait_for_port(port, process)
+        _wait_for_port(port, process, root / "pgbouncer.log")
         POOLED_URL_PORTS.add(port)
         yield port
     finally:
@@ -123,13 +124,11 @@ def running_pgbouncer(target_url: str, *, pool_size: int = 20) -> Iterator[int]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    import socket
-
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            err = process.stderr.read().decode() if process.stderr else ""
+            err = log.read_text(errors="replace") if log.exists() else ""
             raise RuntimeError(f"pgbouncer exited with {process.returncode}: {err}")
         with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
             return
