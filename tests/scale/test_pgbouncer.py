@@ -77,9 +77,7 @@ async def test_a_server_with_two_workers_serves_through_a_pgbouncer_of_two_serve
                             },
                             json={"product_id": str(product), "quantity": n},
                         )
-                        read = await client.get(
-                            "/inventory/movements", headers=brand.admin.headers
-                        )
+                        read = await client.get("/inventory/movements", headers=brand.admin.headers)
                         return write.status_code, read.status_code
 
                     results = await asyncio.gather(*(add_and_read(1) for _ in range(40)))

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stockroom.app import create_app
 from stockroom.db.engine import create_engine, create_sessionmaker
@@ -27,6 +28,25 @@ def test_the_default_pools_fit_the_documented_deployment_in_100_connections() ->
     budget = instances * workers * (defaults.pool_size + defaults.pool_max_overflow)
     assert budget + others + headroom <= 100
     assert defaults.pool_timeout_seconds <= 10
+
+
+async def wait_for_a_lock_wait(engine: AsyncEngine) -> None:
+    """Until a backend of this database waits on a lock (the request's write)."""
+    async with engine.connect() as watcher:
+        for _ in range(1200):
+            waiting = (
+                await watcher.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+            ).scalar_one()
+            await watcher.rollback()  # pg_stat_activity is a snapshot per transaction
+            if waiting:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError("the request never waited on the lock")
 
 
 @pytest.fixture
@@ -59,7 +79,9 @@ async def test_a_request_waiting_for_the_only_connection_gets_503_with_retry_aft
         await put_stock(brand, product, 5)
         client = tiny_pool_client
         # Warm the token cache, so the second request needs the pool only for its data.
-        assert (await client.get("/inventory/stock", headers=brand.admin.headers)).status_code == 200
+        assert (
+            await client.get("/inventory/stock", headers=brand.admin.headers)
+        ).status_code == 200
 
         async with engine.connect() as locker:
             # Hold the product's level row: the first request's write waits on this lock
@@ -75,16 +97,7 @@ async def test_a_request_waiting_for_the_only_connection_gets_503_with_retry_aft
                     json={"product_id": str(product), "quantity": 1},
                 )
             )
-            async with engine.connect() as watcher:
-                while not (
-                    await watcher.execute(
-                        text(
-                            "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                            "current_database() AND wait_event_type = 'Lock'"
-                        )
-                    )
-                ).scalar():
-                    await asyncio.sleep(0.05)
+            await wait_for_a_lock_wait(engine)
             waiting = await client.get("/inventory/stock", headers=brand.admin.headers)
             assert not holder.done()
             await locker.rollback()

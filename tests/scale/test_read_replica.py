@@ -141,7 +141,7 @@ async def test_a_token_made_while_the_replica_lags_works_on_replica_routes(
 ) -> None:
     """The token lookup reads the primary: a brand-new caller is not refused by a lagging
     replica; the list it reads is simply behind (here: empty)."""
-    client, brand, primary, replica = setup
+    client, _, primary, replica = setup
     await caught_up(primary, replica)
     await pause_replay(replica)
     engine = create_engine(Settings(database_url=primary.url, pool_size=1))

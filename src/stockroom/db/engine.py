@@ -32,9 +32,7 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine(
-    settings: Settings, *, pool: bool = True, url: str | None = None
-) -> AsyncEngine:
+def create_engine(settings: Settings, *, pool: bool = True, url: str | None = None) -> AsyncEngine:
     """The engine for `settings.database_url` (or `url`, e.g. the read replica's)."""
     target = async_url(url or settings.database_url)
     kwargs: dict[str, Any] = {"echo": settings.log_sql}
@@ -100,7 +98,9 @@ def _create_pooled_engine(
         "server_settings": {"application_name": "stockroom"},
     }
     engine = create_async_engine(url, **kwargs)
-    assignments = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in timeouts.items())
+    assignments = ", ".join(
+        f"set_config('{name}', '{value}', true)" for name, value in timeouts.items()
+    )
     set_local = f"SELECT {assignments}"
 
     @event.listens_for(engine.sync_engine, "begin")
