@@ -84,8 +84,8 @@ def _create_pooled_engine(
     PgBouncer (1.18, Debian 12's) refuses startup parameters other than a few
     (`lock_timeout` among the refused), hands each transaction any server connection, and
     keeps no prepared statements from one transaction to the next. So: the timeouts are set
-    per transaction (`set_config(..., true)` = SET LOCAL, in the same round trip as nothing
-    else: one SELECT at BEGIN); asyncpg's and SQLAlchemy's statement caches are off; and every
+    per transaction (`set_config(..., true)` = SET LOCAL, all three in one SELECT right after
+    BEGIN: one round trip per transaction); asyncpg's and SQLAlchemy's statement caches are off; and every
     prepared statement gets a unique name, so two clients sharing a server connection never
     collide on asyncpg's `__asyncpg_stmt_N__` names. Every statement SQLAlchemy sends runs
     inside a transaction (it always BEGINs), so a statement is prepared and executed on the
