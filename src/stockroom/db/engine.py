@@ -85,11 +85,11 @@ def _create_pooled_engine(
     (`lock_timeout` among the refused), hands each transaction any server connection, and
     keeps no prepared statements from one transaction to the next. So: the timeouts are set
     per transaction (`set_config(..., true)` = SET LOCAL, all three in one SELECT right after
-    BEGIN: one round trip per transaction); asyncpg's and SQLAlchemy's statement caches are off; and every
-    prepared statement gets a unique name, so two clients sharing a server connection never
-    collide on asyncpg's `__asyncpg_stmt_N__` names. Every statement SQLAlchemy sends runs
-    inside a transaction (it always BEGINs), so a statement is prepared and executed on the
-    same server connection.
+    BEGIN: one round trip per transaction); asyncpg's and SQLAlchemy's statement caches are
+    off; and every prepared statement gets a unique name, so two clients sharing a server
+    connection never collide on asyncpg's `__asyncpg_stmt_N__` names. Every statement
+    SQLAlchemy sends runs inside a transaction (it always BEGINs), so a statement is prepared
+    and executed on the same server connection.
     """
     kwargs["connect_args"] = {
         "statement_cache_size": 0,
