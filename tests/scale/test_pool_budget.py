@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from stockroom.app import create_app
 from stockroom.db.engine import create_engine, create_sessionmaker
@@ -28,6 +29,16 @@ def test_the_default_pools_fit_the_documented_deployment_in_100_connections() ->
     budget = instances * workers * (defaults.pool_size + defaults.pool_max_overflow)
     assert budget + others + headroom <= 100
     assert defaults.pool_timeout_seconds <= 10
+
+
+async def test_the_engine_takes_its_pool_bounds_from_the_settings() -> None:
+    engine = create_engine(Settings(database_url="postgresql://nobody@127.0.0.1:1/none"))
+    try:
+        pool = engine.pool
+        assert isinstance(pool, QueuePool)
+        assert (pool.size(), pool._max_overflow, pool.timeout()) == (5, 5, 5.0)
+    finally:
+        await engine.dispose()
 
 
 async def wait_for_a_lock_wait(engine: AsyncEngine) -> None:
