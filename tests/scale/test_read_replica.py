@@ -121,6 +121,8 @@ async def test_reports_lists_and_exports_read_the_replica_and_writes_read_the_pr
     assert len(report.json()["data"]) == 1
     csv = await client.get("/inventory/movements", headers=headers, params={"format": "csv"})
     assert csv.status_code == 200 and new_id not in csv.text
+    export = await client.get("/inventory/movements.csv", headers=headers)
+    assert export.status_code == 200 and new_id not in export.text
     levels = await client.get("/inventory/stock", headers=headers)
     assert [row["on_hand"] for row in levels.json()["data"]] == [10]
     adjustments = await client.get("/inventory/adjustments", headers=headers)
@@ -134,6 +136,7 @@ async def test_reports_lists_and_exports_read_the_replica_and_writes_read_the_pr
     assert [row["on_hand"] for row in levels.json()["data"]] == [15]
     csv = await client.get("/inventory/movements", headers=headers, params={"format": "csv"})
     assert new_id in csv.text
+    assert new_id in (await client.get("/inventory/movements.csv", headers=headers)).text
 
 
 async def test_a_token_made_while_the_replica_lags_works_on_replica_routes(
