@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session
+from stockroom.db.replica import ReadSession
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.fields import DEFAULT_PER_PAGE, LimitQuery, PageQuery, PerPageQuery
 from stockroom.http.errors import error_responses
@@ -85,7 +86,7 @@ ReportFilters = Annotated[service.MovementFilters, Depends(report_filters)]
 
 def csv_export(request: Request, query: Select[Any]) -> CsvResponse:
     return CsvResponse(
-        service.movements_csv(request.app.state.engine, query),
+        service.movements_csv(request.app.state.read_engine, query),
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="movements.csv"'},
     )
@@ -100,7 +101,7 @@ def csv_export(request: Request, query: Select[Any]) -> CsvResponse:
 )
 async def list_stock_movements(
     request: Request,
-    session: Session,
+    session: ReadSession,
     principal: CurrentPrincipal,
     filters: ReportFilters,
     page: PageQuery | None = None,
@@ -155,7 +156,7 @@ async def list_stock_movements(
     },
 )
 async def export_stock_movements(
-    request: Request, session: Session, principal: CurrentPrincipal, filters: ReportFilters
+    request: Request, session: ReadSession, principal: CurrentPrincipal, filters: ReportFilters
 ) -> CsvResponse:
     """The movements report's rows as CSV, streamed without paging; the filters are the
     report's (`listStockMovements`)."""
