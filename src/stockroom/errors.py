@@ -11,6 +11,7 @@
     ├── ValidationFailed       422 validation_error
     │   ├── InsufficientStock  422 insufficient_stock
     │   ├── AlreadyInitialized 422 already_initialized
+    │   ├── CountClosed        422 count_closed
     │   └── IdempotencyConflict 422 idempotency_conflict
     └── Unavailable            503 unavailable
 
@@ -123,6 +124,13 @@ class AlreadyInitialized(ValidationFailed):
 
     code = "already_initialized"
     default_message = "Stock is already initialized for a product at this site."
+
+
+class CountClosed(ValidationFailed):
+    """A write to a stock count that is already completed or cancelled."""
+
+    code = "count_closed"
+    default_message = "The count is closed."
 
 
 class IdempotencyConflict(ValidationFailed):

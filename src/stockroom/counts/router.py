@@ -1,0 +1,134 @@
+"""`/inventory/counts`: physical counts fed by several devices, applied as recount adjustments."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+
+from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.counts import service
+from stockroom.counts.schemas import Count, CountComplete, CountLinesIn, CountStart, CountStatus
+from stockroom.errors import error_responses
+from stockroom.pagination import Page, Paging
+
+router = APIRouter(prefix="/inventory/counts", tags=["Stock counts"])
+
+CountId = Annotated[uuid.UUID, "the count's id"]
+
+
+@router.get(
+    "",
+    operation_id="listCounts",
+    summary="List stock counts",
+    response_model=Page[Count],
+    responses=error_responses(401, 403, 422),
+)
+async def list_counts(
+    session: Session,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
+    workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
+    status: Annotated[CountStatus | None, Query(description="Only counts in this status.")] = None,
+) -> Page[Count]:
+    """Counts at every site you may read (or at one site), newest first; `uncounted` is null."""
+    rows, meta = await service.list_counts(
+        session, principal, paging, site_id=site_id or workspace_id, status=status
+    )
+    return Page[Count](data=[Count.model_validate(r) for r in rows], meta=meta)
+
+
+@router.post(
+    "",
+    operation_id="startCount",
+    summary="Start a stock count",
+    status_code=201,
+    response_model=Count,
+    responses=error_responses(401, 403, 409, 422),
+)
+async def start_count(
+    session: Session,
+    principal: CurrentPrincipal,
+    site_header: SiteHeader,
+    body: Annotated[CountStart, Body()],
+) -> Count:
+    """Open a count of a site (or one location of it), for every product or `product_ids`.
+
+    With `lines` the first counts are recorded at once; with `"complete": true` the count is
+    applied in the same call (count-and-apply).
+    """
+    return Count.model_validate(await service.start_count(session, principal, body, site_header))
+
+
+@router.get(
+    "/{count_id}",
+    operation_id="getCount",
+    summary="Get a stock count",
+    response_model=Count,
+    responses=error_responses(401, 404, 422),
+)
+async def get_count(session: Session, principal: CurrentPrincipal, count_id: uuid.UUID) -> Count:
+    """The count with each line's counted quantity, expected and variance, and what is left."""
+    return Count.model_validate(await service.get_count(session, principal, count_id))
+
+
+@router.put(
+    "/{count_id}/lines",
+    operation_id="recordCountLines",
+    summary="Record counted quantities",
+    response_model=Count,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def record_count_lines(
+    session: Session,
+    principal: CurrentPrincipal,
+    count_id: uuid.UUID,
+    body: Annotated[CountLinesIn, Body()],
+) -> Count:
+    """Record what was counted; the latest entry for a product and location wins.
+
+    Each line's `expected` is the on hand at the instant it is recorded. Sending the same
+    lines again only records them again (naturally idempotent: no Idempotency-Key needed).
+    A count that is completed or cancelled answers 422 `count_closed`.
+    """
+    return Count.model_validate(
+        await service.record_lines(session, principal, count_id, body.lines)
+    )
+
+
+@router.post(
+    "/{count_id}/complete",
+    operation_id="completeCount",
+    summary="Complete a stock count",
+    response_model=Count,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def complete_count(
+    session: Session,
+    principal: CurrentPrincipal,
+    count_id: uuid.UUID,
+    body: Annotated[CountComplete | None, Body()] = None,
+) -> Count:
+    """Apply the count: one `recount` adjustment per line whose count differs from `expected`.
+
+    Stock sold or received after a line was counted is kept. `zero_uncounted` counts what
+    has no line as 0. A closed count answers 422 `count_closed`.
+    """
+    zero = body.zero_uncounted if body is not None else False
+    return Count.model_validate(
+        await service.complete_count(session, principal, count_id, zero_uncounted=zero)
+    )
+
+
+@router.post(
+    "/{count_id}/cancel",
+    operation_id="cancelCount",
+    summary="Cancel a stock count",
+    response_model=Count,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def cancel_count(session: Session, principal: CurrentPrincipal, count_id: uuid.UUID) -> Count:
+    """Close an open count without changing stock (422 `count_closed` if already closed)."""
+    return Count.model_validate(await service.cancel_count(session, principal, count_id))
