@@ -2,7 +2,8 @@
 
 Random sequences of adjustments, transfers, invoices, voids, purchases and stock counts
 (start, record lines, complete) over two sites and two products. After every step the API
-must agree with the model: each product's stock per site, the low-stock list of each site, and the movements report's sums.
+must agree with the model: each product's stock per site, the low-stock list of each
+site, and the movements report's sums.
 """
 
 from __future__ import annotations
