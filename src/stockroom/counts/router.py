@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
@@ -14,6 +14,45 @@ from stockroom.errors import error_responses
 from stockroom.pagination import Page, Paging
 
 router = APIRouter(prefix="/inventory/counts", tags=["Stock counts"])
+
+_PRODUCT = "3f0c2d1e-8b7a-4c55-9e21-6a1f0b9d4e10"
+_LOCATED = "7b1e2d3c-4a5b-4c6d-8e9f-0a1b2c3d4e5f"
+START_EXAMPLES: dict[str, Any] = {
+    "site": {
+        "summary": "Count every product at the current site",
+        "value": {"notes": "Monthly count"},
+    },
+    "location": {
+        "summary": "Count one shelf",
+        "value": {"location_id": 12, "notes": "Aisle B, shelf 3"},
+    },
+    "apply": {
+        "summary": "Count and apply in one call",
+        "value": {
+            "product_ids": [_PRODUCT],
+            "lines": [{"product_id": _PRODUCT, "counted_quantity": 37}],
+            "complete": True,
+        },
+    },
+}
+LINES_EXAMPLES: dict[str, Any] = {
+    "lines": {
+        "summary": "What one device counted",
+        "value": {
+            "lines": [
+                {"product_id": _PRODUCT, "counted_quantity": 37},
+                {"product_id": _LOCATED, "location_id": 12, "counted_quantity": 0},
+            ]
+        },
+    }
+}
+COMPLETE_EXAMPLES: dict[str, Any] = {
+    "counted": {"summary": "Apply what was counted", "value": {}},
+    "zero": {
+        "summary": "Also set everything not counted to 0",
+        "value": {"zero_uncounted": True},
+    },
+}
 
 CountId = Annotated[uuid.UUID, "the count's id"]
 
@@ -52,7 +91,7 @@ async def start_count(
     session: Session,
     principal: CurrentPrincipal,
     site_header: SiteHeader,
-    body: Annotated[CountStart, Body()],
+    body: Annotated[CountStart, Body(openapi_examples=START_EXAMPLES)],
 ) -> Count:
     """Open a count of a site (or one location of it), for every product or `product_ids`.
 
@@ -85,7 +124,7 @@ async def record_count_lines(
     session: Session,
     principal: CurrentPrincipal,
     count_id: uuid.UUID,
-    body: Annotated[CountLinesIn, Body()],
+    body: Annotated[CountLinesIn, Body(openapi_examples=LINES_EXAMPLES)],
 ) -> Count:
     """Record what was counted; the latest entry for a product and location wins.
 
@@ -109,7 +148,7 @@ async def complete_count(
     session: Session,
     principal: CurrentPrincipal,
     count_id: uuid.UUID,
-    body: Annotated[CountComplete | None, Body()] = None,
+    body: Annotated[CountComplete | None, Body(openapi_examples=COMPLETE_EXAMPLES)] = None,
 ) -> Count:
     """Apply the count: one `recount` adjustment per line whose count differs from `expected`.
 
