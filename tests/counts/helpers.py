@@ -17,6 +17,13 @@ async def start(client: httpx.AsyncClient, brand: Brand, **body: Any) -> dict[st
     return result
 
 
+async def read(client: httpx.AsyncClient, brand: Brand, count: dict[str, Any]) -> dict[str, Any]:
+    response = await client.get(f"/inventory/counts/{count['id']}", headers=brand.admin.headers)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
 async def sell(
     client: httpx.AsyncClient, brand: Brand, product: uuid.UUID, quantity: int
 ) -> httpx.Response:

@@ -103,8 +103,8 @@ class Count(BaseModel):
     notes: str | None
     lines: list[CountLine]
     uncounted: list[UncountedItem] | None = Field(
-        description="What the scope holds that has no line yet (open counts, read one by one; "
-        "null in lists and on closed counts)."
+        description="What the scope holds that has no line yet: on `GET` of one open count; "
+        "null elsewhere (lists, write answers, closed counts)."
     )
     movements: list[Movement] = Field(
         description="The `recount` adjustments written when the count was completed."

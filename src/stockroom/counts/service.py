@@ -433,7 +433,8 @@ async def get_count(
     session: AsyncSession, principal: Principal, count_id: uuid.UUID
 ) -> dict[str, Any]:
     """One count at a site the caller may read (404 otherwise), with lines and what is left."""
-    return await _detailed(session, principal, await _visible_count(session, principal, count_id))
+    count = await _visible_count(session, principal, count_id)
+    return await _detailed(session, principal, count, uncounted=True)
 
 
 async def list_counts(
@@ -479,9 +480,9 @@ async def _writable_count(
 
 
 async def _detailed(
-    session: AsyncSession, principal: Principal, count: StockCount
+    session: AsyncSession, principal: Principal, count: StockCount, *, uncounted: bool = False
 ) -> dict[str, Any]:
-    return (await _with_details(session, principal, [count], uncounted=True))[0]
+    return (await _with_details(session, principal, [count], uncounted=uncounted))[0]
 
 
 async def _with_details(
