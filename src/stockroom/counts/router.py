@@ -98,7 +98,9 @@ async def start_count(
     With `lines` the first counts are recorded at once; with `"complete": true` the count is
     applied in the same call (count-and-apply).
     """
-    return Count.model_validate(await service.start_count(session, principal, body, site_header))
+    return Count.model_validate(
+        await service.start_count(session, principal, body, site_header, user_id=principal.user_id)
+    )
 
 
 @router.get(
@@ -133,7 +135,9 @@ async def record_count_lines(
     A count that is completed or cancelled answers 422 `count_closed`.
     """
     return Count.model_validate(
-        await service.record_lines(session, principal, count_id, body.lines)
+        await service.record_lines(
+            session, principal, count_id, body.lines, user_id=principal.user_id
+        )
     )
 
 
@@ -157,7 +161,9 @@ async def complete_count(
     """
     zero = body.zero_uncounted if body is not None else False
     return Count.model_validate(
-        await service.complete_count(session, principal, count_id, zero_uncounted=zero)
+        await service.complete_count(
+            session, principal, count_id, zero_uncounted=zero, user_id=principal.user_id
+        )
     )
 
 

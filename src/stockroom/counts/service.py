@@ -75,9 +75,16 @@ _UPSERT_LINES = {"postgresql": _upsert_lines(postgresql), "sqlite": _upsert_line
 
 
 async def start_count(
-    session: AsyncSession, principal: Principal, body: CountStart, header_site: uuid.UUID | None
+    session: AsyncSession,
+    principal: Principal,
+    body: CountStart,
+    header_site: uuid.UUID | None,
+    *,
+    user_id: uuid.UUID | None,
 ) -> dict[str, Any]:
-    """Open a count at a site (optionally one location, some products); record and apply."""
+    """Open a count at a site (optionally one location, some products); record and apply.
+
+    `user_id` is who is recorded as counting and applying (None for the command line)."""
     if body.zero_uncounted and not body.complete:
         raise ValidationFailed(
             "zero_uncounted applies when the count is completed.",
@@ -101,7 +108,7 @@ async def start_count(
         every_product=product_ids is None,
         status="open",
         notes=body.notes,
-        user_id=principal.user_id,
+        user_id=user_id,
         created_at=now,
         updated_at=now,
     )
@@ -117,10 +124,10 @@ async def start_count(
             ],
         )
     if body.lines:
-        await _record(session, principal, count, body.lines)
+        await _record(session, principal, count, body.lines, user_id=user_id)
     if body.complete:
         await _claim(session, principal, count, status="completed")
-        await _apply(session, principal, count, zero_uncounted=body.zero_uncounted)
+        await _apply(session, principal, count, zero_uncounted=body.zero_uncounted, user_id=user_id)
     return await _detailed(session, principal, count)
 
 
@@ -177,17 +184,27 @@ async def _check_scope_products(
 
 
 async def record_lines(
-    session: AsyncSession, principal: Principal, count_id: uuid.UUID, lines: list[CountLineIn]
+    session: AsyncSession,
+    principal: Principal,
+    count_id: uuid.UUID,
+    lines: list[CountLineIn],
+    *,
+    user_id: uuid.UUID | None,
 ) -> dict[str, Any]:
     """Record counted quantities (the latest entry per product and location wins)."""
     count = await _writable_count(session, principal, count_id)
     await _claim(session, principal, count, status="open")
-    await _record(session, principal, count, lines)
+    await _record(session, principal, count, lines, user_id=user_id)
     return await _detailed(session, principal, count)
 
 
 async def _record(
-    session: AsyncSession, principal: Principal, count: StockCount, lines: list[CountLineIn]
+    session: AsyncSession,
+    principal: Principal,
+    count: StockCount,
+    lines: list[CountLineIn],
+    *,
+    user_id: uuid.UUID | None,
 ) -> None:
     located = [
         (i, line, count.location_id if line.location_id is None else line.location_id)
@@ -230,7 +247,7 @@ async def _record(
                 "counted_quantity": counted,
                 "expected": on_hand.get((product_id, location_id), 0),
                 "counted_at": now,
-                "counted_by": principal.user_id,
+                "counted_by": user_id,
             }
             for (product_id, location_id), counted in sorted(latest.items())
         ],
@@ -315,12 +332,17 @@ async def _on_hand(
 
 
 async def complete_count(
-    session: AsyncSession, principal: Principal, count_id: uuid.UUID, *, zero_uncounted: bool
+    session: AsyncSession,
+    principal: Principal,
+    count_id: uuid.UUID,
+    *,
+    zero_uncounted: bool,
+    user_id: uuid.UUID | None,
 ) -> dict[str, Any]:
     """Apply the count: one `recount` adjustment per line that differs from its `expected`."""
     count = await _writable_count(session, principal, count_id)
     await _claim(session, principal, count, status="completed")
-    await _apply(session, principal, count, zero_uncounted=zero_uncounted)
+    await _apply(session, principal, count, zero_uncounted=zero_uncounted, user_id=user_id)
     return await _detailed(session, principal, count)
 
 
@@ -370,9 +392,16 @@ async def _claim(
 
 
 async def _apply(
-    session: AsyncSession, principal: Principal, count: StockCount, *, zero_uncounted: bool
+    session: AsyncSession,
+    principal: Principal,
+    count: StockCount,
+    *,
+    zero_uncounted: bool,
+    user_id: uuid.UUID | None,
 ) -> None:
-    zeroed = await _zero_uncounted(session, principal, count) if zero_uncounted else set()
+    zeroed = set()
+    if zero_uncounted:
+        zeroed = await _zero_uncounted(session, principal, count, user_id=user_id)
     lines = await _count_lines(session, principal, [count.id])
     drafts = [
         MovementDraft(
@@ -396,11 +425,11 @@ async def _apply(
         if line["variance"] != 0
     ]
     if drafts:
-        await post_movements(session, principal.brand_id, drafts, user_id=principal.user_id)
+        await post_movements(session, principal.brand_id, drafts, user_id=user_id)
 
 
 async def _zero_uncounted(
-    session: AsyncSession, principal: Principal, count: StockCount
+    session: AsyncSession, principal: Principal, count: StockCount, *, user_id: uuid.UUID | None
 ) -> set[Key]:
     """Record a 0 for every level of the scope with no line; return their keys."""
     uncounted = await _uncounted(session, principal, count)
@@ -415,7 +444,7 @@ async def _zero_uncounted(
             "counted_quantity": 0,
             "expected": on_hand.get((product_id, location_id), 0),
             "counted_at": now,
-            "counted_by": principal.user_id,
+            "counted_by": user_id,
         }
         for product_id, location_id in uncounted
         # Levels already at 0 need no line: zeroing them changes nothing.
