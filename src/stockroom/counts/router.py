@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query
 from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
 from stockroom.counts import service
 from stockroom.counts.schemas import Count, CountComplete, CountLinesIn, CountStart, CountStatus
-from stockroom.errors import error_responses
+from stockroom.http.errors import error_responses
 from stockroom.pagination import Page, Paging
 
 router = APIRouter(prefix="/inventory/counts", tags=["Stock counts"])
