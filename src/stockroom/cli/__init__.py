@@ -1,5 +1,5 @@
 """The `stockroom` command: serve, migrate, demo data, brands, sites, locations, users, tokens,
-CSV import and export, verify.
+CSV import and export, stock counts, verify.
 
 Every command has a table for people by default and `--json` for scripts (the JSON shapes are
 relied on: change them only by adding keys).
@@ -14,6 +14,7 @@ import typer
 
 from stockroom.cli import (
     brands,
+    counts,
     demo,
     exporter,
     importer,
@@ -27,7 +28,7 @@ from stockroom.cli import (
 )
 
 COMMANDS = (migrate.migrate, serve.serve, demo.demo, verify.verify)
-GROUPS = (brands, sites, locations, users, tokens, importer, exporter)
+GROUPS = (brands, sites, locations, users, tokens, counts, importer, exporter)
 
 app = typer.Typer(help="Stockroom: inventory from an append-only ledger.", no_args_is_help=True)
 for command in COMMANDS:

@@ -671,3 +671,39 @@ async def _uncounted(session: AsyncSession, principal: Principal, count: StockCo
             candidates = sorted(loc for loc in stocked.get(product.id, []) if loc != NO_LOCATION)
         keys.extend((product.id, loc) for loc in candidates if (product.id, loc) not in counted)
     return keys
+
+
+# --- operators (the command line) -----------------------------------------------------------
+
+
+async def find_count(session: AsyncSession, count_id: uuid.UUID) -> StockCount:
+    """Any brand's count by id (operators at the command line), or NotFound."""
+    count = await session.get(StockCount, count_id)
+    if count is None:
+        raise NotFound(f"no count {count_id}")
+    return count
+
+
+async def products_by_reference(
+    session: AsyncSession, brand_id: uuid.UUID, references: Iterable[str]
+) -> dict[str, uuid.UUID]:
+    """Product ids by id or SKU, as operators name them; unknown ones are left out."""
+    references = set(references)
+    ids = set()
+    for reference in references:
+        try:
+            ids.add(uuid.UUID(reference))
+        except ValueError:
+            continue
+    rows = await execute_core(
+        session,
+        brand_scoped_columns(Product, brand_id, Product.id, Product.sku).where(
+            or_(Product.sku.in_(references), Product.id.in_(ids))
+        ),
+    )
+    found: dict[str, uuid.UUID] = {}
+    for row in rows:
+        for reference in (row.sku, str(row.id)):
+            if reference in references:
+                found[reference] = row.id
+    return found
