@@ -302,3 +302,29 @@ async def test_list_filters_by_status_and_site(client: httpx.AsyncClient, db: Da
     missing = await client.get(f"/inventory/counts/{uuid.uuid4()}", headers=brand.admin.headers)
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"
+
+
+async def test_a_retried_put_does_not_move_the_instant_a_line_was_counted(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # A device's PUT is retried after a sale (its first answer was lost): the shelf was
+    # counted before the sale, and the retry must not say otherwise.
+    brand = await create_brand_with_admin(db)
+    tea = await create_product(brand)
+    await put_stock(brand, tea, 12)
+    count = await start(client, brand)
+    url = f"/inventory/counts/{count['id']}/lines"
+    body = {"lines": [{"product_id": str(tea), "counted_quantity": 10}]}
+
+    first = await client.put(url, headers=brand.admin.headers, json=body)
+    await sell(client, brand, tea, 3)
+    retry = await client.put(url, headers=brand.admin.headers, json=body)
+
+    assert retry.status_code == 200, retry.text
+    assert retry.json()["lines"] == first.json()["lines"]
+    assert retry.json()["lines"][0]["expected"] == 12
+    done = await client.post(
+        f"/inventory/counts/{count['id']}/complete", headers=brand.admin.headers
+    )
+    assert done.status_code == 200, done.text
+    assert await on_hand(brand, tea) == 7

@@ -130,8 +130,9 @@ async def record_count_lines(
 ) -> Count:
     """Record what was counted; the latest entry for a product and location wins.
 
-    Each line's `expected` is the on hand at the instant it is recorded. Sending the same
-    lines again only records them again (naturally idempotent: no Idempotency-Key needed).
+    Each line's `expected` is the on hand at the instant it is recorded. Naturally
+    idempotent (no Idempotency-Key needed): an entry that repeats a line's figure leaves the
+    line, and the instant it was counted, as it is.
     A count that is completed or cancelled answers 422 `count_closed`.
     """
     return Count.model_validate(

@@ -65,6 +65,9 @@ def _upsert_lines(dialect: Any) -> Any:
             "counted_at": stmt.excluded.counted_at,
             "counted_by": stmt.excluded.counted_by,
         },
+        # An entry that repeats the line's figure changes nothing: a retried PUT (a device
+        # on a flaky network) must not move the instant the shelf was counted.
+        where=_lines.c.counted_quantity != stmt.excluded.counted_quantity,
     )
 
 
