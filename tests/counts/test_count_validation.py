@@ -98,6 +98,8 @@ async def test_lines_outside_the_scope_or_brand_are_refused(
         ({"product_ids": ["nope"]}, "product_ids[0]"),
         ({"product_ids": [str(uuid.UUID(int=3))]}, "product_ids[0]"),
         ({"location_id": 999_999}, "location_id"),
+        ({"location_id": 2**40}, "location_id"),
+        ({"location_id": -1}, "location_id"),
         ({"location_id": "1"}, "location_id"),
         ({"site_id": str(uuid.UUID(int=9))}, "site_id"),
         ({"zero_uncounted": True}, "zero_uncounted"),

@@ -45,6 +45,7 @@ from stockroom.db.models import (
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import CountClosed, NotFound, ValidationFailed, field_error
 from stockroom.ledger import LineTarget, MovementDraft, check_line_targets, post_movements
+from stockroom.ledger.lines import MAX_LOCATION_ID
 from stockroom.pagination import PageMeta, PageParams, fetch_page
 
 RECOUNT = "recount"
@@ -137,14 +138,17 @@ async def start_count(
 async def _check_location(
     session: AsyncSession, principal: Principal, site_id: uuid.UUID, location_id: int
 ) -> None:
-    found = (
-        await execute_core(
-            session,
-            brand_scoped_columns(Location, principal, Location.id).where(
-                Location.id == location_id, Location.site_id == site_id
-            ),
-        )
-    ).scalar()
+    found = None
+    # Ids outside the column's range name no location (and would overflow the driver).
+    if 0 < location_id <= MAX_LOCATION_ID:
+        found = (
+            await execute_core(
+                session,
+                brand_scoped_columns(Location, principal, Location.id).where(
+                    Location.id == location_id, Location.site_id == site_id
+                ),
+            )
+        ).scalar()
     if found is None:
         raise ValidationFailed(
             "The location is not a location of the site.",
