@@ -136,8 +136,9 @@ _SHARED_RESPONSES = {
     "409": "`idempotency_in_progress`: a request with this Idempotency-Key is still running "
     "(or `stale_quantity` where the route takes `expected_on_hand`).",
     "413": "`payload_too_large`: the body is over the limit (1 MiB by default).",
-    "503": "`unavailable`: the database is unreachable or a lock was not had in time; retry "
-    "after `Retry-After` seconds. Nothing was written.",
+    "503": "`unavailable`: the database is unreachable, a lock was not had in time, or a "
+    "stock level kept changing under every write attempt; retry after `Retry-After` seconds. "
+    "Nothing was written.",
 }
 _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",

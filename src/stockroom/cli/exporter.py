@@ -23,6 +23,7 @@ from stockroom.db.models.ledger import MOVEMENT_TYPES
 from stockroom.movements.service import (
     CSV_COLUMNS,
     MovementFilters,
+    movement_csv_row,
     movement_report_query,
     movements_after_cursor,
 )
@@ -109,7 +110,7 @@ async def _write_movements(session: AsyncSession, query: Any, out: IO[str]) -> i
         page, cursor = await movements_after_cursor(session, query, cursor, EXPORT_BATCH)
         for movement in page:
             row = movement.model_dump(mode="json")
-            writer.writerow("" if row[c] is None else row[c] for c in CSV_COLUMNS)
+            writer.writerow(movement_csv_row(row))
         count += len(page)
         if cursor is None:
             return count

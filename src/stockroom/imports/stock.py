@@ -22,7 +22,7 @@ import contextlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import cast
@@ -38,6 +38,7 @@ from stockroom.catalog.costs import average_in_costs
 from stockroom.db.models import Location, Product, Site, StockMovement
 from stockroom.db.models.base import utcnow
 from stockroom.errors import InsufficientStock, NotFound
+from stockroom.fields import MONEY_CONTEXT
 from stockroom.imports.fields import (
     MAX_LOCATION_ID,
     MAX_QUANTITY,
@@ -317,25 +318,26 @@ def _costed_lines(
 ) -> list[InitialStockLine]:
     """One line per costed product: its quantities added up, its costs weighted by quantity."""
     totals: dict[uuid.UUID, tuple[int, Decimal, Decimal]] = {}
-    for line in lines:
-        if line.cost_per_unit is None:
-            continue
-        product_id = targets[line.sku].id
-        quantity, value, _ = totals.get(product_id, (0, Decimal(0), line.cost_per_unit))
-        totals[product_id] = (
-            quantity + line.quantity,
-            value + line.cost_per_unit * line.quantity,
-            line.cost_per_unit,
-        )
-    return [
-        # Already checked line by line; a sum may exceed one line's limits, so no re-validation.
-        InitialStockLine.model_construct(
-            product_id=product_id,
-            quantity=quantity,
-            cost_per_unit=value / quantity if quantity > 0 else last_cost,
-        )
-        for product_id, (quantity, value, last_cost) in totals.items()
-    ]
+    with localcontext(MONEY_CONTEXT):  # exact: sums of quantity × cost outgrow 28 digits
+        for line in lines:
+            if line.cost_per_unit is None:
+                continue
+            product_id = targets[line.sku].id
+            quantity, value, _ = totals.get(product_id, (0, Decimal(0), line.cost_per_unit))
+            totals[product_id] = (
+                quantity + line.quantity,
+                value + line.cost_per_unit * line.quantity,
+                line.cost_per_unit,
+            )
+        return [
+            # Already checked line by line; a sum may exceed one line's limits, so no re-validation.
+            InitialStockLine.model_construct(
+                product_id=product_id,
+                quantity=quantity,
+                cost_per_unit=value / quantity if quantity > 0 else last_cost,
+            )
+            for product_id, (quantity, value, last_cost) in totals.items()
+        ]
 
 
 def _short_lines(

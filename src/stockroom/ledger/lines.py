@@ -19,8 +19,7 @@ from stockroom.auth.scope import brand_scoped_columns
 from stockroom.db.core import execute_core
 from stockroom.db.models import Location, Product
 from stockroom.errors import ValidationFailed, field_error
-
-MAX_LOCATION_ID = 2**31 - 1  # locations.id is a 32-bit integer
+from stockroom.fields import MAX_LOCATION_ID  # locations.id is a 32-bit integer
 
 
 @dataclass(frozen=True, slots=True)
