@@ -3,31 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from stockroom.adjustments.schemas import MAX_QUANTITY, Text
+from stockroom.fields import LocationId, NonNegativeQuantity, Text, Timestamp
 from stockroom.movements.schemas import Movement
 
 CountStatus = Literal["open", "completed", "cancelled"]
 MAX_LINES = 500
 MAX_PRODUCTS = 5000
 
-CountedQuantity = Annotated[
-    int,
-    Field(strict=True, ge=0, le=MAX_QUANTITY, description="What is physically there (≥ 0)."),
-]
+CountedQuantity = Annotated[NonNegativeQuantity, Field(description="What is physically there.")]
 
 
 class CountLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: uuid.UUID
-    location_id: int | None = Field(
+    location_id: LocationId | None = Field(
         None,
-        strict=True,
         description="Required for a location-aware product, unless the count is of one location.",
     )
     counted_quantity: CountedQuantity
@@ -47,8 +42,8 @@ class CountStart(BaseModel):
         validation_alias=AliasChoices("site_id", "workspace_id"),
         description="Site to count (alias `workspace_id`); defaults to the current site.",
     )
-    location_id: int | None = Field(
-        None, strict=True, description="Count only this location (its location-aware products)."
+    location_id: LocationId | None = Field(
+        None, description="Count only this location (its location-aware products)."
     )
     product_ids: list[uuid.UUID] | None = Field(
         None,
@@ -83,7 +78,7 @@ class CountLine(BaseModel):
     counted_quantity: int
     expected: int = Field(description="On hand at the instant the line was counted.")
     variance: int = Field(description="counted_quantity − expected.")
-    counted_at: datetime
+    counted_at: Timestamp
     counted_by: uuid.UUID | None
 
 
@@ -110,7 +105,7 @@ class Count(BaseModel):
         description="The `recount` adjustments written when the count was completed."
     )
     user_id: uuid.UUID | None
-    created_at: datetime
-    updated_at: datetime
-    completed_at: datetime | None
-    cancelled_at: datetime | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    completed_at: Timestamp | None
+    cancelled_at: Timestamp | None

@@ -44,8 +44,8 @@ from stockroom.db.models import (
 )
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import CountClosed, NotFound, ValidationFailed, field_error
+from stockroom.fields import MAX_LOCATION_ID
 from stockroom.ledger import LineTarget, MovementDraft, check_line_targets, post_movements
-from stockroom.ledger.lines import MAX_LOCATION_ID
 from stockroom.pagination import PageMeta, PageParams, fetch_page
 
 RECOUNT = "recount"
