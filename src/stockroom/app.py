@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from stockroom.adjustments.router import router as adjustments_router
 from stockroom.auth.token_cache import TOKEN_CACHE
 from stockroom.catalog.router import router as catalog_router
+from stockroom.counts.router import router as counts_router
 from stockroom.dashboard.router import router as dashboard_router
 from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.db.replica import create_read_engine, read_sessionmaker
@@ -34,6 +35,7 @@ ROUTERS = [
     transfers_router,
     initial_stock_router,
     stock_router,
+    counts_router,
     movements_router,
     invoices_router,
     purchases_router,

@@ -93,6 +93,18 @@ async def fresh_invoice(w: World, client: httpx.AsyncClient) -> dict[str, str]:
     return {"invoice": response.json()["id"]}
 
 
+async def fresh_count(w: World, client: httpx.AsyncClient) -> dict[str, str]:
+    response = await client.post(
+        "/inventory/counts", headers=w.a.admin.headers, json={"site_id": str(w.a1)}
+    )
+    assert response.status_code == 201, response.text
+    return {"count": response.json()["id"]}
+
+
+def count_lines(w: World) -> dict[str, Any]:
+    return {"lines": [{"product_id": str(w.product), "counted_quantity": 50}]}
+
+
 async def fresh_product(w: World, client: httpx.AsyncClient) -> dict[str, str]:
     return {"product": str(await create_product(w.a))}
 
@@ -145,6 +157,38 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/inventory/low-stock"): Case(
         lambda w: ("/inventory/low-stock", None, {"site_id": str(w.a1)}), 422, None, 403
+    ),
+    ("GET", "/inventory/counts"): Case(
+        lambda w: ("/inventory/counts", None, None), "hidden", None, "hidden"
+    ),
+    ("POST", "/inventory/counts"): Case(
+        lambda w: ("/inventory/counts", {"site_id": str(w.a1), **count_lines(w)}, None),
+        422,
+        403,
+        403,
+    ),
+    ("GET", "/inventory/counts/{count_id}"): Case(
+        lambda w: (f"/inventory/counts/{w.ids['count']}", None, None), 404, None, 404
+    ),
+    ("PUT", "/inventory/counts/{count_id}/lines"): Case(
+        lambda w: (f"/inventory/counts/{w.ids['count']}/lines", count_lines(w), None),
+        404,
+        403,
+        404,
+    ),
+    ("POST", "/inventory/counts/{count_id}/complete"): Case(
+        lambda w: (f"/inventory/counts/{w.ids['count']}/complete", {}, None),
+        404,
+        403,
+        404,
+        fresh=fresh_count,
+    ),
+    ("POST", "/inventory/counts/{count_id}/cancel"): Case(
+        lambda w: (f"/inventory/counts/{w.ids['count']}/cancel", None, None),
+        404,
+        403,
+        404,
+        fresh=fresh_count,
     ),
     ("GET", "/inventory/movements"): Case(
         lambda w: ("/inventory/movements", None, {"product_id": str(w.product)}),
@@ -357,6 +401,7 @@ async def world(client: httpx.AsyncClient, db: Database) -> World:
         revoked,
     )
     w.ids.update(await fresh_invoice(w, client))
+    w.ids.update(await fresh_count(w, client))
     return w
 
 

@@ -1,8 +1,9 @@
 """A hypothesis state machine against the live API and a plain in-memory model.
 
-Random sequences of adjustments, transfers, invoices, voids and purchases over two sites
-and two products. After every step the API must agree with the model: each product's
-stock per site, the low-stock list of each site, and the movements report's sums.
+Random sequences of adjustments, transfers, invoices, voids, purchases and stock counts
+(start, record lines, complete) over two sites and two products. After every step the API
+must agree with the model: each product's stock per site, the low-stock list of each
+site, and the movements report's sums.
 
 A write names its site in any of the ways the contract allows (body `site_id`, query
 `site_id` or `workspace_id`, `X-Site-Id`); and Idempotency-Keys are retried by their own
@@ -127,6 +128,14 @@ class Invoice:
 
 
 @dataclass
+class CountModel:
+    id: str
+    site: int
+    lines: dict[int, tuple[int, int]] = field(default_factory=dict)  # product → (counted, expected)
+    closed: bool = False
+
+
+@dataclass
 class Model:
     on_hand: dict[tuple[int, int], int] = field(default_factory=dict)  # (product, site) → qty
 
@@ -145,6 +154,7 @@ def make_machine(api: Api, others: Others) -> type[RuleBasedStateMachine]:
             super().__init__()
             self.model = Model()
             self.invoices: list[Invoice] = []
+            self.counts: list[CountModel] = []
             self.sites: list[str] = []
             self.products: list[str] = []
 
@@ -311,6 +321,63 @@ def make_machine(api: Api, others: Others) -> type[RuleBasedStateMachine]:
             assert response.status_code == 201, response.text
             assert response.json()["site_id"] == self.sites[site]
             self.model.add(product, site, quantity)
+
+        @rule(site=st.integers(0, 1))
+        def start_count(self, site: int) -> None:
+            response = api.post(
+                "/inventory/counts", {"site_id": self.sites[site], "product_ids": self.products}
+            )
+            assert response.status_code == 201, response.text
+            self.counts.append(CountModel(response.json()["id"], site))
+
+        @precondition(lambda self: bool(self.counts))
+        @rule(pick=st.integers(0, 100), product=st.integers(0, 1), counted=st.integers(0, 10))
+        def record_count_line(self, pick: int, product: int, counted: int) -> None:
+            count = self.counts[pick % len(self.counts)]
+            response = api.client.put(
+                f"/inventory/counts/{count.id}/lines",
+                headers=api.headers,
+                json={
+                    "lines": [{"product_id": self.products[product], "counted_quantity": counted}]
+                },
+            )
+            if count.closed:
+                assert response.status_code == 422
+                assert response.json()["error"]["code"] == "count_closed"
+                return
+            assert response.status_code == 200, response.text
+            # The line's expected is the stock at this instant; the latest entry wins, but
+            # one repeating the line's figure leaves it as it was counted.
+            if count.lines.get(product, (None, 0))[0] != counted:
+                count.lines[product] = (counted, self.model.get(product, count.site))
+            [line] = [
+                line
+                for line in response.json()["lines"]
+                if line["product_id"] == self.products[product]
+            ]
+            assert (line["counted_quantity"], line["expected"]) == count.lines[product]
+
+        @precondition(lambda self: bool(self.counts))
+        @rule(pick=st.integers(0, 100))
+        def complete_count(self, pick: int) -> None:
+            count = self.counts[pick % len(self.counts)]
+            response = api.post(f"/inventory/counts/{count.id}/complete", {})
+            if count.closed:
+                assert response.status_code == 422
+                assert response.json()["error"]["code"] == "count_closed"
+                return
+            changes = {p: counted - expected for p, (counted, expected) in count.lines.items()}
+            if any(self.model.get(p, count.site) + d < 0 for p, d in changes.items()):
+                assert response.status_code == 422
+                assert response.json()["error"]["code"] == "insufficient_stock"
+                return
+            assert response.status_code == 200, response.text
+            count.closed = True
+            for p, d in changes.items():
+                self.model.add(p, count.site, d)
+            assert sorted(m["quantity"] for m in response.json()["movements"]) == sorted(
+                d for d in changes.values() if d
+            )
 
         @invariant()
         def stock_matches_the_model(self) -> None:

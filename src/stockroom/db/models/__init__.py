@@ -3,6 +3,7 @@
 from stockroom.db.models.base import Base
 from stockroom.db.models.catalog import Product
 from stockroom.db.models.commerce import Invoice, InvoiceLine, Purchase
+from stockroom.db.models.counts import StockCount, StockCountLine, StockCountProduct
 from stockroom.db.models.idempotency import IdempotencyKey
 from stockroom.db.models.ledger import NO_LOCATION, StockLevel, StockMovement
 from stockroom.db.models.tenancy import ApiToken, Brand, Location, Site, User, UserSite
@@ -19,6 +20,9 @@ __all__ = [
     "Product",
     "Purchase",
     "Site",
+    "StockCount",
+    "StockCountLine",
+    "StockCountProduct",
     "StockLevel",
     "StockMovement",
     "User",
