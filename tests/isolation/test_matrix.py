@@ -342,6 +342,9 @@ QUERY_SITE_CASES: dict[tuple[str, str, str], Case] = {
         403,
         403,
     ),
+    ("POST", "/inventory/counts", "site_id"): Case(
+        at_a1_by_query("/inventory/counts", lambda w: count_lines(w)), 422, 403, 403
+    ),
     ("POST", "/purchases", "site_id"): Case(
         at_a1_by_query("/purchases", lambda w: {"lines": [{**one_line(w), "cost_per_unit": "1"}]}),
         422,

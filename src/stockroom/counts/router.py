@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.auth.current_site import explicit_site
+from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
 from stockroom.counts import service
 from stockroom.counts.schemas import Count, CountComplete, CountLinesIn, CountStart, CountStatus
 from stockroom.http.errors import error_responses
@@ -90,7 +91,7 @@ async def list_counts(
 async def start_count(
     session: Session,
     principal: CurrentPrincipal,
-    site_header: SiteHeader,
+    site_choice: CurrentSiteChoice,
     body: Annotated[CountStart, Body(openapi_examples=START_EXAMPLES)],
 ) -> Count:
     """Open a count of a site (or one location of it), for every product or `product_ids`.
@@ -99,7 +100,14 @@ async def start_count(
     applied in the same call (count-and-apply).
     """
     return Count.model_validate(
-        await service.start_count(session, principal, body, site_header, user_id=principal.user_id)
+        await service.start_count(
+            session,
+            principal,
+            # The current site of the body or the query (one resolver: auth/current_site.py).
+            body.model_copy(update={"site_id": explicit_site(body.site_id, site_choice.query)}),
+            site_choice.header,
+            user_id=principal.user_id,
+        )
     )
 
 
