@@ -281,21 +281,30 @@ async def test_a_batch_below_zero_at_a_strict_site_is_refused_even_when_another_
 # --- A level already below zero at a site that no longer allows it ---------------------------
 
 
+async def set_allow_negative(brand: Brand, site: uuid.UUID, value: bool) -> None:
+    async with brand.db.transaction() as session:
+        await session.execute(
+            update(Site).where(Site.id == site).values(allow_negative_stock=value)
+        )
+
+
+@asynccontextmanager
 async def negative_levels_at_a_site_turned_strict(
     brand: Brand, products: list[uuid.UUID], on_hand: int
-) -> uuid.UUID:
+) -> AsyncIterator[uuid.UUID]:
     """Levels at `on_hand` (< 0) at a site whose negative stock was then switched off.
 
     PATCH refuses to switch it off while levels are negative, so the flag is set directly:
-    the state a race used to leave (issue 9, item 3) and that data from before the rule has."""
+    the state a race used to leave (issue 9, item 3) and that data from before the rule has.
+    The flag is set back on leaving: `verify` runs over the whole shared test database."""
     site = await create_site(brand, name="Was lenient", allow_negative_stock=True)
     for product in products:
         await put_stock(brand, product, on_hand, site_id=site)
-    async with brand.db.transaction() as session:
-        await session.execute(
-            update(Site).where(Site.id == site).values(allow_negative_stock=False)
-        )
-    return site
+    await set_allow_negative(brand, site, False)
+    try:
+        yield site
+    finally:
+        await set_allow_negative(brand, site, True)
 
 
 async def test_compare_and_set_on_a_negative_level_at_a_strict_site_lets_it_rise_not_fall(
@@ -303,7 +312,13 @@ async def test_compare_and_set_on_a_negative_level_at_a_strict_site_lets_it_rise
 ) -> None:
     brand = await create_brand_with_admin(db)
     product = await create_product(brand)
-    site = await negative_levels_at_a_site_turned_strict(brand, [product], -3)
+    async with negative_levels_at_a_site_turned_strict(brand, [product], -3) as site:
+        await rise_not_fall(client, brand, product, site)
+
+
+async def rise_not_fall(
+    client: httpx.AsyncClient, brand: Brand, product: uuid.UUID, site: uuid.UUID
+) -> None:
 
     up = await adjust(
         client, brand, product_id=product, quantity=1, expected_on_hand=-3, site_id=site
@@ -333,7 +348,13 @@ async def test_compare_and_set_batch_on_negative_levels_at_a_strict_site(
 ) -> None:
     brand = await create_brand_with_admin(db)
     first, second = [await create_product(brand) for _ in range(2)]
-    site = await negative_levels_at_a_site_turned_strict(brand, [first, second], -3)
+    async with negative_levels_at_a_site_turned_strict(brand, [first, second], -3) as site:
+        await batch_rise_not_fall(client, brand, first, second, site)
+
+
+async def batch_rise_not_fall(
+    client: httpx.AsyncClient, brand: Brand, first: uuid.UUID, second: uuid.UUID, site: uuid.UUID
+) -> None:
 
     mixed = await adjust_batch(
         client,
