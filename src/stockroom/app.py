@@ -12,8 +12,8 @@ from stockroom.auth.token_cache import TOKEN_CACHE
 from stockroom.catalog.router import router as catalog_router
 from stockroom.dashboard.router import router as dashboard_router
 from stockroom.db.engine import create_engine, create_sessionmaker
-from stockroom.errors import install_error_handlers
 from stockroom.health.router import router as health_router
+from stockroom.http.errors import install_error_handlers
 from stockroom.idempotency.middleware import RequestGuard
 from stockroom.initial_stock.router import router as initial_stock_router
 from stockroom.invoices.router import router as invoices_router

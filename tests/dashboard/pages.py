@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import httpx
 
-from stockroom.dashboard.router import COOKIE
+from stockroom.dashboard.session import COOKIE
 
 # The `client` fixture's base URL: the dashboard's sign-in and sign-out POSTs want this Origin.
 ORIGIN = "http://stockroom.test"

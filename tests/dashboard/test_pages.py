@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from stockroom.auth.principal import Role
-from stockroom.dashboard import router as dashboard_router
+from stockroom.dashboard import pages as dashboard_pages
 from tests.dashboard.pages import select_options, table_rows, use_token
 from tests.factories import (
     Database,
@@ -74,7 +74,7 @@ async def test_stock_page_is_paginated_and_keeps_the_filters_in_its_links(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     brand = await create_brand_with_admin(db)
-    for n in range(dashboard_router.PER_PAGE + 3):
+    for n in range(dashboard_pages.PER_PAGE + 3):
         await create_product(brand, sku=f"P-{n:03d}", name=f"Part {n}")
     use_token(client, brand.admin.token)
 
@@ -82,7 +82,7 @@ async def test_stock_page_is_paginated_and_keeps_the_filters_in_its_links(
     second = await client.get("/dashboard", params={"q": "part", "page": 2})
     beyond = await client.get("/dashboard", params={"page": 0})
 
-    assert len(table_rows(first.text, "stock")) == dashboard_router.PER_PAGE
+    assert len(table_rows(first.text, "stock")) == dashboard_pages.PER_PAGE
     assert [row[0] for row in table_rows(second.text, "stock")] == ["P-025", "P-026", "P-027"]
     assert "Page 1 of 2" in first.text
     assert 'href="/dashboard?q=part&amp;page=2"' in first.text
@@ -221,7 +221,7 @@ async def test_a_product_without_movements_has_no_chart_yet(
 async def test_movements_page_lists_the_newest_first_and_pages_back_with_a_cursor(
     client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dashboard_router, "MOVEMENTS_PER_PAGE", 2)
+    monkeypatch.setattr(dashboard_pages, "MOVEMENTS_PER_PAGE", 2)
     brand = await create_brand_with_admin(db)
     tea = await create_product(brand, sku="TEA", name="Tea")
     for quantity in (1, 2, 3):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from stockroom.dashboard.router import COOKIE
+from stockroom.dashboard.session import COOKIE
 from stockroom.users.service import revoke_tokens
 from tests.dashboard.pages import ORIGIN, sign_in, use_token
 from tests.factories import Database, create_brand_with_admin, create_product

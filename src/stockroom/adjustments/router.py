@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query
 from stockroom.adjustments import service
 from stockroom.adjustments.schemas import AdjustmentRequest, SingleAdjustment
 from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
-from stockroom.errors import error_responses
+from stockroom.http.errors import error_responses
 from stockroom.movements.schemas import Movement, MovementList
 from stockroom.pagination import Page, Paging
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from stockroom.auth.dependencies import CurrentPrincipal, Session
 from stockroom.catalog import service
 from stockroom.catalog.schemas import Product, ProductCreate, ProductUpdate
-from stockroom.errors import error_responses
+from stockroom.http.errors import error_responses
 from stockroom.pagination import Page, Paging
 
 router = APIRouter(prefix="/products", tags=["Products"])

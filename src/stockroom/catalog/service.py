@@ -111,6 +111,21 @@ async def _has_movements(session: AsyncSession, product: Product) -> bool:
     return found.first() is not None
 
 
+async def _lock_location_rule(session: AsyncSession, product: Product) -> None:
+    """Lock the product row against every write that read `location_aware` (PostgreSQL).
+
+    Writers read it FOR KEY SHARE (`check_line_targets`), so FOR UPDATE waits for those in
+    flight to commit — their movements are then seen by `_has_movements` — and makes the
+    next ones wait for this change and read its outcome. Reloads the product under the lock.
+    """
+    await session.execute(
+        select(Product)
+        .where(Product.brand_id == product.brand_id, Product.id == product.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 async def update_product(
     session: AsyncSession, principal: Principal, product_id: uuid.UUID, changes: dict[str, Any]
 ) -> Product:
@@ -129,6 +144,8 @@ async def update_product(
         if taken:
             details.append(field_error("sku", "already exists"))
     aware = changes.get("location_aware")
+    if aware is not None:
+        await _lock_location_rule(session, product)
     if (
         aware is not None
         and aware != product.location_aware

@@ -241,7 +241,10 @@ async def _check_targets(
         rows = await session.execute(
             brand_scoped_columns(
                 Product, brand_id, products.c.sku, products.c.id, products.c.location_aware
-            ).where(products.c.sku.in_(skus[start : start + CHUNK]))
+            )
+            .where(products.c.sku.in_(skus[start : start + CHUNK]))
+            # As `check_line_targets`: `location_aware` holds until this import commits.
+            .with_for_update(read=True, key_share=True)
         )
         for sku, product_id, location_aware in rows:
             targets[sku] = _Target(product_id, location_aware)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
-from stockroom.errors import error_responses
+from stockroom.http.errors import error_responses
 from stockroom.initial_stock import service
 from stockroom.initial_stock.schemas import InitialStockRequest
 from stockroom.movements.schemas import Movement, MovementList

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
-from stockroom.errors import error_responses
+from stockroom.http.errors import error_responses
 from stockroom.invoices import service
 from stockroom.invoices.schemas import Invoice, InvoiceCreate
 from stockroom.pagination import Page, Paging

@@ -54,14 +54,18 @@ async def check_line_targets(
         for t in targets
         if t.location_id is not None and 0 < t.location_id <= MAX_LOCATION_ID
     }
-    # Plain rows, not ORM objects: this runs on every stock write.
+    # Plain rows, not ORM objects: this runs on every stock write. FOR KEY SHARE (the lock
+    # the movements' foreign key takes anyway, taken earlier): `location_aware` cannot
+    # change until this write commits, as `update_product` locks the row FOR UPDATE.
     products = {
         row.id: row
         for row in await execute_core(
             session,
             brand_scoped_columns(
                 Product, brand_id, Product.id, Product.location_aware, Product.cost_per_unit
-            ).where(_one_of(Product.id, product_ids)),
+            )
+            .where(_one_of(Product.id, product_ids))
+            .with_for_update(read=True, key_share=True),
         )
     }
     location_sites: dict[int, uuid.UUID] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -82,4 +83,40 @@ def level_changes(drafts: list[MovementDraft]) -> list[LevelChange]:
 
 def goes_short(on_hand: int, delta: int, *, allow_negative: bool) -> bool:
     """Would this change leave a level below zero where negative stock is not allowed?"""
-    return delta < 0 and on_hand + delta < 0 and not allow_negative
+    return needs_negative(on_hand, delta) and not allow_negative
+
+
+class ProblemKind(enum.Enum):
+    """Why the writer refuses a level change (each is answered by its own error)."""
+
+    stale = "stale"  # the level is not at `expected_on_hand`: 409 stale_quantity
+    short = "short"  # it would go below zero where that is forbidden: 422 insufficient_stock
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One level change the writer refuses, with the figure it was judged against."""
+
+    kind: ProblemKind
+    change: LevelChange
+    on_hand: int
+
+    @property
+    def message(self) -> str:
+        if self.kind is ProblemKind.stale:
+            return f"on hand is {self.on_hand}, not {self.change.expected_on_hand}"
+        return f"on hand is {self.on_hand}; a change of {self.change.delta} would go below zero"
+
+
+def needs_negative(on_hand: int, delta: int) -> bool:
+    """Does this change leave the level below zero (so it holds only if the site allows it)?"""
+    return delta < 0 and on_hand + delta < 0
+
+
+def judge(change: LevelChange, on_hand: int, *, allow_negative: bool) -> Problem | None:
+    """The rules for one level change against the level's figure: stale first, then short."""
+    if change.expected_on_hand is not None and on_hand != change.expected_on_hand:
+        return Problem(ProblemKind.stale, change, on_hand)
+    if goes_short(on_hand, change.delta, allow_negative=allow_negative):
+        return Problem(ProblemKind.short, change, on_hand)
+    return None

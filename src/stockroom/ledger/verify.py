@@ -1,8 +1,11 @@
 """Checks a whole database against the ledger's invariants with set-based SQL (no Python loops).
 
 Holds when: every level equals the sum of its movements; no level is below zero at a site
-that forbids negative stock; every transfer is one `transfer_out` and one `transfer_in`
-with opposite quantities; every sale and return names an invoice of its brand.
+that forbids negative stock; a location-aware product holds stock only at locations and any
+other product only at "no location" (0), and a level's location is a location of its site
+(the rules `location_aware` implies); every transfer is one `transfer_out` and one
+`transfer_in` with opposite quantities; every sale and return names an invoice of its brand.
+A level counts even at 0: the writer never creates one on the wrong side of these rules.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockroom.db.models import Invoice, Site, StockLevel, StockMovement
+from stockroom.db.models import Invoice, Location, Product, Site, StockLevel, StockMovement
+from stockroom.db.models.ledger import NO_LOCATION
 
 LIMIT = 100  # problems listed per check; the count is exact
 
@@ -93,6 +97,29 @@ async def verify_ledger(conn: AsyncConnection) -> Report:
         .select_from(lv.join(s, and_(s.c.id == lv.c.site_id, s.c.brand_id == lv.c.brand_id)))
         .where(lv.c.on_hand < 0, s.c.allow_negative_stock.is_(False))
     )
+    p, loc = Product.__table__, Location.__table__
+    level_columns = (lv.c.brand_id, lv.c.product_id, lv.c.site_id, lv.c.location_id, lv.c.on_hand)
+    with_product = lv.join(p, and_(p.c.id == lv.c.product_id, p.c.brand_id == lv.c.brand_id))
+    aware_at_no_location = (
+        select(*level_columns)
+        .select_from(with_product)
+        .where(p.c.location_aware.is_(True), lv.c.location_id == NO_LOCATION)
+    )
+    plain_at_a_location = (
+        select(*level_columns)
+        .select_from(with_product)
+        .where(p.c.location_aware.is_(False), lv.c.location_id != NO_LOCATION)
+    )
+    location_elsewhere = (
+        select(*level_columns, loc.c.site_id.label("location_site_id"))
+        .select_from(lv.outerjoin(loc, loc.c.id == lv.c.location_id))
+        .where(
+            lv.c.location_id != NO_LOCATION,
+            (loc.c.id.is_(None))
+            | (loc.c.site_id != lv.c.site_id)
+            | (loc.c.brand_id != lv.c.brand_id),
+        )
+    )
     outs = func.sum(case((m.c.type == "transfer_out", 1), else_=0))
     ins = func.sum(case((m.c.type == "transfer_in", 1), else_=0))
     unpaired = (
@@ -118,6 +145,15 @@ async def verify_ledger(conn: AsyncConnection) -> Report:
         await _run(conn, "levels equal the sum of their movements", level_vs_ledger),
         await _run(conn, "every movement total has its level", ledger_without_level),
         await _run(conn, "no level below zero where negative stock is forbidden", negative),
+        await _run(
+            conn, "stock of a location-aware product is at a location", aware_at_no_location
+        ),
+        await _run(
+            conn,
+            "stock of a product that is not location-aware is at no location",
+            plain_at_a_location,
+        ),
+        await _run(conn, "every level's location is a location of its site", location_elsewhere),
         await _run(conn, "transfer halves pair up", unpaired),
         await _run(conn, "every sale and return has its invoice", orphan_sales),
     ]

@@ -4,6 +4,17 @@
 level with one atomic conditional statement — the database, not Python, decides whether
 the stock suffices — reports every short or stale line in one error, and appends the
 movement rows. Movements are never updated or deleted; levels change only here.
+
+Every condition holds on the row a write creates as well as on the row it updates: a level
+that does not exist yet is created only by a statement that fails if another writer
+created it first (then the row is judged like any other).
+
+Settings the rules read are read under a lock their PATCH also needs (PostgreSQL; SQLite
+runs one writer at a time): a write that leaves a level below zero reads its site's
+`allow_negative_stock` FOR SHARE, which `update_site` waits for; the products'
+`location_aware` is read FOR KEY SHARE by `check_line_targets`, which `update_product`
+waits for with FOR UPDATE. A write that keeps the level at or above zero reads no setting
+and takes no extra lock.
 """
 
 from __future__ import annotations
@@ -19,8 +30,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stockroom.db.core import execute_core
 from stockroom.db.models import Site, StockLevel, StockMovement
 from stockroom.db.models.base import new_id, utcnow
-from stockroom.errors import InsufficientStock, StaleQuantity
-from stockroom.ledger.rules import LevelChange, MovementDraft, goes_short, level_changes
+from stockroom.errors import InsufficientStock, StaleQuantity, Unavailable, field_error
+from stockroom.ledger.rules import (
+    LevelChange,
+    MovementDraft,
+    Problem,
+    ProblemKind,
+    judge,
+    level_changes,
+    needs_negative,
+)
 from stockroom.observability.metrics import count_insufficient_stock, count_movements_on_commit
 
 levels = cast(Table, StockLevel.__table__)
@@ -29,6 +48,8 @@ sites = cast(Table, Site.__table__)
 
 # A few conditional-write retries cover the read-committed race between a refused
 # UPDATE and the look that explains it (another writer changed the level in between).
+# When every attempt is refused without a reason the request is answered as transient
+# (503 `unavailable`, Retry-After), never as a problem with the request.
 _ATTEMPTS = 3
 
 
@@ -42,9 +63,10 @@ async def post_movements(
 ) -> list[dict[str, Any]]:
     """Apply the drafts to their levels and append them to the ledger; return the movements.
 
-    Raises StaleQuantity (409) when an `expected_on_hand` does not match, and
-    InsufficientStock (422) listing every short line; the caller's transaction then
-    rolls back, so nothing of the request is written.
+    Raises StaleQuantity (409) when an `expected_on_hand` does not match,
+    InsufficientStock (422) listing every short line, and Unavailable (503) when a level
+    kept changing under every attempt; the caller's transaction then rolls back, so
+    nothing of the request is written.
     """
     now = now or utcnow()
     changes = level_changes(drafts)
@@ -53,8 +75,8 @@ async def post_movements(
         problems = [] if problem is None else [problem]
     else:
         problems = await _apply_many(session, brand_id, changes, now)
-    stale = [p for p in problems if p["kind"] == "stale"]
-    short = [p for p in problems if p["kind"] == "short"]
+    stale = [p for p in problems if p.kind is ProblemKind.stale]
+    short = [p for p in problems if p.kind is ProblemKind.short]
     if stale:
         raise StaleQuantity(
             "The stock level changed since you read it; nothing was written.",
@@ -99,20 +121,24 @@ def _movement_row(
     }
 
 
-def _detail(problem: dict[str, Any]) -> dict[str, Any]:
-    change: LevelChange = problem["change"]
+def _quantity_field(change: LevelChange) -> str:
+    return (change.fields[0] if change.fields else "") + "quantity"
+
+
+def _detail(problem: Problem) -> dict[str, Any]:
+    change = problem.change
     key = change.key
-    field = (change.fields[0] if change.fields else "") + "quantity"
+    field = _quantity_field(change)
     detail = {
         "field": field,
-        "message": problem["message"],
+        "message": problem.message,
         "product_id": str(key.product_id),
         "site_id": str(key.site_id),
         "location_id": key.location_id or None,
-        "on_hand": problem["on_hand"],
+        "on_hand": problem.on_hand,
         "requested": change.delta,
     }
-    if problem["kind"] == "stale":
+    if problem.kind is ProblemKind.stale:
         detail["field"] = field.removesuffix("quantity") + "expected_on_hand"
         detail["expected_on_hand"] = change.expected_on_hand
     return detail
@@ -126,15 +152,18 @@ _KEY = and_(
     levels.c.site_id == bindparam("b_site"),
     levels.c.location_id == bindparam("b_location"),
 )
-_SITE_ALLOWS_NEGATIVE = (
+# The site's rule, read FOR SHARE (PostgreSQL; SQLite has no row locks and needs none):
+# a PATCH turning negative stock off waits until the writes that relied on it commit, and
+# a write waits for such a PATCH and then reads its outcome.
+_ALLOWS_NEGATIVE = (
     select(sites.c.allow_negative_stock)
     .where(sites.c.id == bindparam("b_site"), sites.c.brand_id == bindparam("b_brand"))
-    .scalar_subquery()
+    .with_for_update(read=True)
 )
+# In the conditional UPDATE it comes after `on_hand + delta >= 0` in an OR: PostgreSQL
+# runs it (an InitPlan, evaluated when first needed) only for a write that goes below zero.
+_SITE_ALLOWS_NEGATIVE = _ALLOWS_NEGATIVE.scalar_subquery()
 _CURRENT = select(levels.c.on_hand).where(_KEY)
-_ALLOWS_NEGATIVE = select(sites.c.allow_negative_stock).where(
-    sites.c.id == bindparam("b_site"), sites.c.brand_id == bindparam("b_brand")
-)
 
 
 def _build_upsert(dialect: Any) -> Any:
@@ -195,6 +224,36 @@ def _build_lock(dialect: Any) -> Any:
 _LOCK = {"postgresql": _build_lock(postgresql), "sqlite": _build_lock(sqlite)}
 
 
+def _build_create(dialect: Any) -> Any:
+    """Create a level holding the change, only if it still does not exist: the one write of
+    a new level whose rules were judged against "no level" (on hand 0). When another
+    writer created it meanwhile nothing is written and nothing returned (PostgreSQL waits
+    for that writer to commit first), and the caller judges the row that now exists."""
+    return (
+        dialect.insert(levels)
+        .values(
+            brand_id=bindparam("b_brand"),
+            product_id=bindparam("b_product"),
+            site_id=bindparam("b_site"),
+            location_id=bindparam("b_location"),
+            on_hand=bindparam("b_delta"),
+            updated_at=bindparam("b_now"),
+        )
+        .on_conflict_do_nothing(
+            index_elements=[
+                levels.c.brand_id,
+                levels.c.product_id,
+                levels.c.site_id,
+                levels.c.location_id,
+            ]
+        )
+        .returning(levels.c.on_hand)
+    )
+
+
+_CREATE = {"postgresql": _build_create(postgresql), "sqlite": _build_create(sqlite)}
+
+
 def _build_conditional_update(*, expected: bool, outgoing: bool) -> Any:
     """One statement that changes the level only if the rules hold at the moment of writing."""
     conditions: list[Any] = [_KEY]
@@ -236,13 +295,14 @@ def _params(brand_id: uuid.UUID, change: LevelChange, now: datetime) -> dict[str
 
 async def _apply_many(
     session: AsyncSession, brand_id: uuid.UUID, changes: list[LevelChange], now: datetime
-) -> list[dict[str, Any]]:
+) -> list[Problem]:
     """Several levels in a constant number of statements, whatever the number of lines.
 
     1. Lock every level, in sorted key order, reading its quantity (a no-op upsert: it
        creates missing levels at 0; on SQLite the transaction already holds the write lock).
     2. With the rows locked, the rules are checked against figures nobody can change
-       before we commit: every stale or short line is reported at once.
+       before we commit: every stale or short line is reported at once. The sites of the
+       lines that would go below zero are read FOR SHARE (their rule then holds too).
     3. One multi-row upsert applies every change (`on_hand = on_hand + delta`), in the
        same sorted order.
     """
@@ -256,34 +316,39 @@ async def _apply_many(
         [_params(brand_id, change, now) | {"b_delta": 0} for change in changes],
     )
     current = {(row.product_id, row.site_id, row.location_id): row.on_hand for row in locked}
-    outgoing_sites = {
-        c.key.site_id
-        for c in changes
-        if c.delta < 0
-        and current.get((c.key.product_id, c.key.site_id, c.key.location_id), 0) + c.delta < 0
-    }
+
+    def on_hand(change: LevelChange) -> int:
+        key = change.key
+        return int(current.get((key.product_id, key.site_id, key.location_id), 0))
+
+    negative_sites = {c.key.site_id for c in changes if needs_negative(on_hand(c), c.delta)}
     allow_negative: set[uuid.UUID] = set()
-    if outgoing_sites:
+    if negative_sites:
         allow_negative = set(
             (
                 await execute_core(
                     session,
-                    select(sites.c.id).where(
+                    select(sites.c.id)
+                    .where(
                         sites.c.brand_id == brand_id,
-                        sites.c.id.in_(outgoing_sites),
+                        sites.c.id.in_(negative_sites),
                         sites.c.allow_negative_stock.is_(True),
-                    ),
+                    )
+                    .order_by(sites.c.id)
+                    .with_for_update(read=True),
                 )
             ).scalars()
         )
-    problems: list[dict[str, Any]] = []
-    for change in changes:
-        key = change.key
-        on_hand = current.get((key.product_id, key.site_id, key.location_id), 0)
-        if change.expected_on_hand is not None and on_hand != change.expected_on_hand:
-            problems.append(_stale(change, on_hand))
-        elif goes_short(on_hand, change.delta, allow_negative=key.site_id in allow_negative):
-            problems.append(_short(change, on_hand))
+    problems = [
+        problem
+        for change in changes
+        if (
+            problem := judge(
+                change, on_hand(change), allow_negative=change.key.site_id in allow_negative
+            )
+        )
+        is not None
+    ]
     if problems:
         return problems
     await execute_core(
@@ -292,53 +357,34 @@ async def _apply_many(
     return []
 
 
-def _stale(change: LevelChange, on_hand: int) -> dict[str, Any]:
-    return {
-        "kind": "stale",
-        "change": change,
-        "on_hand": on_hand,
-        "message": f"on hand is {on_hand}, not {change.expected_on_hand}",
-    }
-
-
-def _short(change: LevelChange, on_hand: int) -> dict[str, Any]:
-    return {
-        "kind": "short",
-        "change": change,
-        "on_hand": on_hand,
-        "message": f"on hand is {on_hand}; a change of {change.delta} would go below zero",
-    }
-
-
 async def _apply(
     session: AsyncSession, brand_id: uuid.UUID, change: LevelChange, now: datetime
-) -> dict[str, Any] | None:
+) -> Problem | None:
     """Change one level atomically; return the problem when it is stale or would go short."""
     params = _params(brand_id, change, now)
-    upsert = _UPSERT[session.get_bind().dialect.name]
+    dialect = session.get_bind().dialect.name
     if change.delta >= 0 and change.expected_on_hand is None:
-        await execute_core(session, upsert, params)
+        # No condition to hold: add to the level, creating it if need be.
+        await execute_core(session, _UPSERT[dialect], params)
         return None
     conditional = _CONDITIONAL_UPDATE[(change.expected_on_hand is not None, change.delta < 0)]
     for _ in range(_ATTEMPTS):
         if (await execute_core(session, conditional, params)).first():
             return None
-        # Refused or no level yet: look at why, with the site's rule.
+        # Refused, or no level yet: look at why, with the site's rule when it matters.
         current = (await execute_core(session, _CURRENT, params)).scalar()
-        on_hand = current or 0
-        if change.expected_on_hand is not None and on_hand != change.expected_on_hand:
-            return _stale(change, on_hand)
-        allow_negative = bool((await execute_core(session, _ALLOWS_NEGATIVE, params)).scalar())
-        if goes_short(on_hand, change.delta, allow_negative=allow_negative):
-            return _short(change, on_hand)
-        if current is None:
-            # First movement on this level (and the rules allow it): create it atomically.
-            await execute_core(session, upsert, params)
-            return None
-        # The level moved between the refused UPDATE and our look: try the write again.
-    return {
-        "kind": "short",
-        "change": change,
-        "on_hand": on_hand,
-        "message": "the level is changing too fast; retry",
-    }
+        on_hand = 0 if current is None else int(current)
+        allow_negative = needs_negative(on_hand, change.delta) and bool(
+            (await execute_core(session, _ALLOWS_NEGATIVE, params)).scalar()
+        )
+        problem = judge(change, on_hand, allow_negative=allow_negative)
+        if problem is not None:
+            return problem
+        if current is None and (await execute_core(session, _CREATE[dialect], params)).first():
+            return None  # the first movement of this level, judged against "no level"
+        # The level moved (or was created) between the refused write and our look: again.
+    raise Unavailable(
+        "The stock level kept changing while it was being written; nothing was written. "
+        "Retry the request.",
+        [field_error(_quantity_field(change), "the level is busy; retry")],
+    )

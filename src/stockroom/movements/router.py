@@ -10,7 +10,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session
-from stockroom.errors import NotFound, ValidationFailed, error_responses, field_error
+from stockroom.errors import NotFound, ValidationFailed, field_error
+from stockroom.http.errors import error_responses
 from stockroom.movements import service
 from stockroom.movements.schemas import Movement, MovementType
 from stockroom.pagination import MAX_PER_PAGE, Page, PageParams

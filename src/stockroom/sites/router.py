@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session
-from stockroom.errors import error_responses
+from stockroom.http.errors import error_responses
 from stockroom.pagination import Page, Paging
 from stockroom.sites import service
 from stockroom.sites.schemas import Location, LocationCreate, Site, SiteCreate, SiteUpdate

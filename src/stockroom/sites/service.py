@@ -61,14 +61,41 @@ async def get_site(
     return site
 
 
+async def find_site(session: AsyncSession, site_id: uuid.UUID) -> Site:
+    """Any brand's site by id (operators at the command line), or NotFound."""
+    site = await session.get(Site, site_id)
+    if site is None:
+        raise NotFound(f"no site {site_id}")
+    return site
+
+
+async def sites_by_name(session: AsyncSession, brand_id: uuid.UUID) -> list[Site]:
+    """Every site of the brand, by name."""
+    found = await session.execute(brand_scoped(Site, brand_id).order_by(Site.name, Site.id))
+    return list(found.scalars())
+
+
+async def locations_by_name(session: AsyncSession, site: Site) -> list[Location]:
+    """Every bin location of the site, by name."""
+    found = await session.execute(
+        brand_scoped(Location, site.brand_id)
+        .where(Location.site_id == site.id)
+        .order_by(Location.name, Location.id)
+    )
+    return list(found.scalars())
+
+
 async def update_site(
     session: AsyncSession, principal: Principal, site_id: uuid.UUID, changes: dict[str, Any]
 ) -> Site:
     """Rename a site or change whether its stock may go below zero."""
     site = await get_site(session, principal, site_id)
-    if changes.get("allow_negative_stock") is False and site.allow_negative_stock:
+    if "allow_negative_stock" in changes:
+        await _lock_rule(session, site)
+    if changes.get("allow_negative_stock") is False:
         # A level below zero where that is not allowed is what `stockroom verify` reports as
-        # a broken ledger; the stock has to be brought back to zero first.
+        # a broken ledger; the stock has to be brought back to zero first. Counted after
+        # the lock, so every write that went below zero under the old rule has committed.
         negative = (
             await session.execute(
                 select(func.count())
@@ -94,6 +121,20 @@ async def update_site(
         setattr(site, name, value)
     await session.flush()
     return site
+
+
+async def _lock_rule(session: AsyncSession, site: Site) -> None:
+    """Lock the site row as the writer's rule needs (PostgreSQL; SQLite has one writer).
+
+    FOR NO KEY UPDATE waits for every write that read `allow_negative_stock` FOR SHARE
+    (those that took a level below zero) to commit, and makes the next ones wait for this
+    change and read its outcome. Writes that keep levels at or above zero are not held up.
+    """
+    await session.execute(
+        select(Site.id)
+        .where(Site.brand_id == site.brand_id, Site.id == site.id)
+        .with_for_update(key_share=True)
+    )
 
 
 async def list_locations(

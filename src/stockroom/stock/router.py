@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
-from stockroom.errors import error_responses
+from stockroom.http.errors import error_responses
 from stockroom.pagination import Page, Paging
 from stockroom.stock import service
 from stockroom.stock.schemas import LowStockItem, ProductStock, StockLevelItem

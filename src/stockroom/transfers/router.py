@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
-from stockroom.errors import NotFound, error_responses
+from stockroom.errors import NotFound
+from stockroom.http.errors import error_responses
 from stockroom.movements.schemas import Movement
 from stockroom.pagination import Page, Paging
 from stockroom.transfers import service

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from stockroom.auth.dependencies import CurrentPrincipal, Session
 from stockroom.auth.principal import Role
 from stockroom.db.models import User as UserRow
-from stockroom.errors import error_responses
+from stockroom.http.errors import error_responses
 from stockroom.pagination import Page, Paging
 from stockroom.users import service
 from stockroom.users.schemas import Me, User, UserCreate

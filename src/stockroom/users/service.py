@@ -16,7 +16,7 @@ from stockroom.auth.token_cache import TOKEN_CACHE
 from stockroom.auth.tokens import DISPLAY_PREFIX_LENGTH, TOKEN_PREFIX, hash_token, issue_token
 from stockroom.db.models import ApiToken, Site, User, UserSite
 from stockroom.db.models.base import utcnow
-from stockroom.errors import ValidationFailed, field_error
+from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.pagination import PageMeta, PageParams, fetch_page
 
 
@@ -95,6 +95,30 @@ async def list_users(
     """One page of the brand's users, newest first."""
     query = brand_scoped(User, principal).order_by(User.created_at.desc(), User.id.desc())
     return await fetch_page(session, query, params)
+
+
+async def users_by_email(session: AsyncSession, brand_id: uuid.UUID) -> list[User]:
+    """Every user of the brand, by email."""
+    found = await session.execute(brand_scoped(User, brand_id).order_by(User.email, User.id))
+    return list(found.scalars())
+
+
+async def find_user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    """Any brand's user by id (operators at the command line), or NotFound."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
+async def user_tokens(session: AsyncSession, user: User) -> list[ApiToken]:
+    """The user's tokens, live and revoked, oldest first."""
+    found = await session.execute(
+        brand_scoped(ApiToken, user.brand_id)
+        .where(ApiToken.user_id == user.id)
+        .order_by(ApiToken.created_at, ApiToken.id)
+    )
+    return list(found.scalars())
 
 
 async def get_caller(session: AsyncSession, principal: Principal) -> User:

@@ -1,0 +1,1 @@
+"""The HTTP edge: how the service answers (errors, headers)."""
