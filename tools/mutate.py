@@ -475,14 +475,14 @@ def run(
         done = 0
         while queue or running:
             while queue and len(running) < jobs:
-                mutant, tests = queue.pop(0)
+                queued, tests = queue.pop(0)
                 basetemp = work / f"run-{len(queue)}"
                 pid = os.fork()
                 if pid == 0:
-                    _child(mutant, tests, basetemp)
-                running[pid] = (mutant, time.monotonic())
+                    _child(queued, tests, basetemp)
+                running[pid] = (queued, time.monotonic())
             time.sleep(0.05)
-            for pid, (mutant, started) in list(running.items()):
+            for pid, (finishing, started) in list(running.items()):
                 finished, status = os.waitpid(pid, os.WNOHANG)
                 elapsed = time.monotonic() - started
                 if finished == 0 and elapsed < timeout:
@@ -494,17 +494,17 @@ def run(
                 else:
                     outcome = _outcome(status)
                 del running[pid]
-                if mutant is None:
+                if finishing is None:
                     print(f"baseline (no mutant, forked): {outcome} in {elapsed:.0f}s", flush=True)
                     if outcome != "survived":
                         raise SystemExit("the tests fail in the forked runner without a mutant")
                     continue
                 done += 1
-                results.append((mutant, outcome, elapsed))
+                results.append((finishing, outcome, elapsed))
                 mark = {"killed": ".", "survived": "S"}.get(outcome, "T")
                 print(
-                    f"{done:4} {mark} {mutant.path}:{mutant.line} #{mutant.index} "
-                    f"{mutant.what} [{outcome}, {elapsed:.1f}s]",
+                    f"{done:4} {mark} {finishing.path}:{finishing.line} #{finishing.index} "
+                    f"{finishing.what} [{outcome}, {elapsed:.1f}s]",
                     flush=True,
                 )
     finally:
