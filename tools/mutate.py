@@ -554,6 +554,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120, help="seconds per mutant")
     parser.add_argument("--only", action="append", help="a module of ledger/, e.g. writer.py")
     parser.add_argument("--index", type=int, action="append", help="only these mutant numbers")
+    parser.add_argument(
+        "--pick", action="append", help="one mutant as module#number, e.g. writer.py#27"
+    )
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--show", type=int, help="print the mutated source of mutant N")
     parser.add_argument("--output", type=Path, help="also write the report to this file")
@@ -565,6 +568,9 @@ def main(argv: list[str] | None = None) -> int:
     mutants = [m for t in targets for m in mutants_of(t)]
     if args.index:
         mutants = [m for m in mutants if m.index in args.index]
+    if args.pick:
+        picked = {tuple(p.rsplit("#", 1)) for p in args.pick}
+        mutants = [m for m in mutants if (Path(m.path).name, str(m.index)) in picked]
     if args.show is not None:
         print(mutated_source(next(m for m in mutants if m.index == args.show)))
         return 0
