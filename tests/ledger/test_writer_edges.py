@@ -488,3 +488,27 @@ async def test_a_location_id_beyond_32_bits_is_422_naming_the_field(
         assert field in detail_fields(error), (location, error)
 
     assert await movement_count(brand, product) == 1  # only the setup's
+
+
+async def test_lines_netting_to_zero_on_a_negative_level_at_a_strict_site_are_written(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # +1 and −1 on one level are one change of 0: it takes nothing below zero, so the site's
+    # rule does not apply, only the compare-and-set.
+    brand = await create_brand_with_admin(db)
+    product = await create_product(brand)
+    async with negative_levels_at_a_site_turned_strict(brand, [product], -3) as site:
+        response = await adjust_batch(
+            client,
+            brand,
+            [
+                {"product_id": product, "quantity": 1, "expected_on_hand": -3},
+                {"product_id": product, "quantity": -1, "expected_on_hand": -3},
+            ],
+            site=site,
+        )
+
+        assert response.status_code == 201, response.text
+        assert [m["quantity"] for m in response.json()["data"]] == [1, -1]
+        assert await level_of(brand, product, site) == -3
+        assert await movement_count(brand, product) == 3
