@@ -186,6 +186,7 @@ async def test_insufficient_stock_detail_names_the_site_and_the_location(
     assert detail["location_id"] == shelf
     assert detail["on_hand"] == 2
     assert detail["requested"] == -5
+    assert "below zero" in detail["message"]
     assert await level_of(brand, product, shop, shelf) == 2
 
 
@@ -339,6 +340,7 @@ async def rise_not_fall(
     )
     error = error_of(stale, 409, "stale_quantity")
     assert error["details"][0]["on_hand"] == -2
+    assert error["details"][0]["message"] == "on hand is -2, not -3"
     assert await level_of(brand, product, site) == -2
     assert await movement_count(brand, product) == 2  # the setup's and the +1
 
