@@ -239,7 +239,8 @@ def _sqlite_insert_rows(db: sqlite3.Connection, brand: Brand, products: int) -> 
         + "INSERT INTO products (id, brand_id, sku, name, unit, min_stock, location_aware, "
         "cost_per_unit, archived, created_at, updated_at) "
         "SELECT printf('00000000000040008000%012x', i), ?, printf('BENCH-%05d', i), "
-        f"'Bench product ' || i, 'unit', ?, 0, 2.5, 0, {SQLITE_NOW}, {SQLITE_NOW} FROM n",
+        # Money on SQLite is in ten-thousandths (MoneyType): 2.5 is 25000.
+        f"'Bench product ' || i, 'unit', ?, 0, 25000, 0, {SQLITE_NOW}, {SQLITE_NOW} FROM n",
         (brand_hex, MIN_STOCK),
     )
     db.execute(
@@ -261,7 +262,7 @@ def _sqlite_insert_rows(db: sqlite3.Connection, brand: Brand, products: int) -> 
         f"CASE k.i WHEN 0 THEN {SQLITE_OPENING} WHEN 1 THEN 10 WHEN 2 THEN -5 "
         "WHEN 3 THEN -3 ELSE -2 END, "
         "CASE k.i WHEN 2 THEN 'waste' WHEN 3 THEN 'correction' WHEN 4 THEN 'theft' END, "
-        "CASE WHEN k.i < 2 THEN 2.5 END, ?, "
+        "CASE WHEN k.i < 2 THEN 25000 END, ?, "
         "strftime('%Y-%m-%d %H:%M:%S', ?, "
         "'+' || (k.i * 73 + (p.i * 31 + s.i * 7) % 73) || ' days', "
         "'+' || ((p.i * 7919 + s.i * 104729 + k.i * 13) % 86400) || ' seconds') || '.000000' "

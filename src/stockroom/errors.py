@@ -28,7 +28,7 @@ the mapping of framework and database errors — is `stockroom.http.errors`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 Detail = dict[str, Any]
@@ -158,16 +158,25 @@ class CountClosed(ValidationFailed):
 
 
 class RateLimited(StockroomError):
-    """The token made more requests than the rate limit allows; retry after `retry_after` s."""
+    """The token made more requests than its rate limit allows; retry after `retry_after` s.
+
+    `headers` are the RateLimit fields of the answer (where the token stands), as text.
+    """
 
     code, status_code = "rate_limited", 429
     default_message = "Too many requests; slow down."
 
     def __init__(
-        self, message: str | None = None, details: Sequence[Detail] = (), *, retry_after: int = 1
+        self,
+        message: str | None = None,
+        details: Sequence[Detail] = (),
+        *,
+        retry_after: int = 1,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message, details)
         self.retry_after = max(1, retry_after)
+        self.headers = dict(headers or {})
 
 
 class Unavailable(StockroomError):

@@ -136,8 +136,11 @@ _SHARED_RESPONSES = {
     "409": "`idempotency_in_progress`: a request with this Idempotency-Key is still running "
     "(or `stale_quantity` where the route takes `expected_on_hand`).",
     "413": "`payload_too_large`: the body is over the limit (1 MiB by default).",
-    "503": "`unavailable`: the database is unreachable or a lock was not had in time; retry "
-    "after `Retry-After` seconds. Nothing was written.",
+    "429": "`rate_limited`: the token is over `STOCKROOM_RATE_LIMIT` (when set); retry after "
+    "`Retry-After` seconds. Nothing was done.",
+    "503": "`unavailable`: the database is unreachable, a lock was not had in time, or a "
+    "stock level kept changing under every write attempt; retry after `Retry-After` seconds. "
+    "Nothing was written.",
 }
 _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
@@ -195,6 +198,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             operation["security"] = [{"bearerAuth": []}]
             parameters = operation.setdefault("parameters", [])
             parameters.append(_REQUEST_ID)
+            _add_response(operation, "429")
             _add_response(operation, "503")
             if method == "post":
                 parameters.append(_IDEMPOTENCY_KEY)

@@ -5,16 +5,26 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Query
+from fastapi import Depends
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-T = TypeVar("T")
+from stockroom.fields import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, PageQuery, PerPageQuery
 
-MAX_PER_PAGE = 100
-# Far beyond any real list; keeps the OFFSET inside the databases' 64-bit integers.
-MAX_PAGE = 1_000_000_000
+__all__ = [
+    "MAX_PAGE",
+    "MAX_PER_PAGE",
+    "Page",
+    "PageMeta",
+    "PageParams",
+    "Paging",
+    "fetch_page",
+    "fetch_rows_page",
+    "page_params",
+]
+
+T = TypeVar("T")
 
 
 class PageMeta(BaseModel):
@@ -38,12 +48,7 @@ class PageParams(BaseModel):
         return (self.page - 1) * self.per_page
 
 
-async def page_params(
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")] = 1,
-    per_page: Annotated[
-        int, Query(ge=1, le=MAX_PER_PAGE, description="Items per page, 1–100.")
-    ] = 25,
-) -> PageParams:
+async def page_params(page: PageQuery = 1, per_page: PerPageQuery = DEFAULT_PER_PAGE) -> PageParams:
     return PageParams(page=page, per_page=per_page)
 
 

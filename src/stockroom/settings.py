@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -23,6 +24,12 @@ class Settings(BaseSettings):
     # Largest request body accepted (413 `payload_too_large` above it).
     max_body_bytes: int = 1_048_576
     log_sql: bool = False
+    # Log lines: JSON objects, text for people, or auto (text when stderr is a terminal).
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # Per-token request limits, e.g. "50/second;1000/minute" (ratelimit.py); empty: none.
+    rate_limit: str = ""
+    # Shared by every worker when set (e.g. redis://127.0.0.1:6379/0); per process otherwise.
+    redis_url: str = ""
     # Seconds a worker may keep using a token → user lookup (see auth/token_cache.py).
     auth_cache_seconds: float = 5.0
 

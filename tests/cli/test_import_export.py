@@ -310,6 +310,34 @@ async def test_initial_stock_import_writes_initial_stock_at_the_site_and_average
     assert {m["reference"] for m in movements} == {"import stock.csv"}
 
 
+async def test_initial_import_refuses_one_level_twice_as_the_api_does(
+    client: httpx.AsyncClient, db: Database, database_url: str, tmp_path: Path
+) -> None:
+    # Two locations of one product: fine (the test above); one location twice: refused,
+    # like POST /inventory/initial-stock (docs/api-notes.md).
+    brand = await create_brand_with_admin(db)
+    shelf = await create_location(brand, brand.site_id, name="A")
+    await create_product(brand, sku="CUPS", location_aware=True)
+    file = write_csv(
+        tmp_path / "stock.csv", f"sku,quantity,location_id\nCUPS,3,{shelf}\nCUPS,4,{shelf}\n"
+    )
+
+    result = await stockroom(
+        database_url,
+        "import",
+        "stock",
+        "--brand",
+        str(brand.id),
+        "--site",
+        str(brand.site_id),
+        str(file),
+        "--json",
+    )
+
+    assert error_lines(result) == [3]
+    assert await all_movements(client, brand.admin.headers) == []
+
+
 async def test_adjust_import_applies_signed_changes_with_the_reason(
     client: httpx.AsyncClient, db: Database, database_url: str, tmp_path: Path
 ) -> None:
@@ -592,6 +620,39 @@ async def test_export_of_every_site_reads_past_one_batch(
     assert summary(result)["exported"] == 1500
     _, rows = read_export(out)
     assert len(rows) == len({r["id"] for r in rows}) == 1500
+
+
+async def test_export_without_a_range_writes_every_movement_and_one_end_leaves_the_other_open(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    brand = await create_brand_with_admin(db)
+    product = await create_product(brand)
+    await post_movements_at(brand, product, [4], at=datetime(2019, 1, 2, tzinfo=UTC))
+    await post_movements_at(brand, product, [3], at=datetime(2024, 6, 1, tzinfo=UTC))
+    await put_stock(brand, product, 1)  # now
+    everything, since_2024 = tmp_path / "all.csv", tmp_path / "since.csv"
+
+    whole = await stockroom(
+        database_url, "export", "movements", "--brand", str(brand.id), str(everything), "--json"
+    )
+    opened = await stockroom(
+        database_url,
+        "export",
+        "movements",
+        "--brand",
+        str(brand.id),
+        "--from",
+        "2024-01-01",
+        str(since_2024),
+    )
+
+    assert whole.returncode == 0, whole.stderr
+    assert summary(whole)["exported"] == 3
+    _, rows = read_export(everything)
+    assert sorted(int(r["quantity"]) for r in rows) == [1, 3, 4]
+    assert opened.returncode == 0, opened.stderr
+    _, rows = read_export(since_2024)
+    assert sorted(int(r["quantity"]) for r in rows) == [1, 3]
 
 
 async def test_export_with_nothing_in_range_writes_only_the_header(

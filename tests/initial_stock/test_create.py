@@ -229,6 +229,64 @@ async def test_the_same_product_twice_in_one_request_is_rejected(
     assert await on_hand(client, brand, product, brand.site_id) == 0
 
 
+async def test_a_location_aware_product_opens_at_two_locations_of_the_site_in_one_request(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # The same rule as `stockroom import stock --mode initial` (docs/api-notes.md).
+    brand = await create_brand_with_admin(db)
+    shelf_a = await create_location(brand, brand.site_id, name="A")
+    shelf_b = await create_location(brand, brand.site_id, name="B")
+    cups = await create_product(brand, location_aware=True)
+
+    response = await post_initial_stock(
+        client,
+        brand.admin.headers,
+        {
+            "products": [
+                {
+                    "product_id": str(cups),
+                    "quantity": 30,
+                    "location_id": shelf_a,
+                    "cost_per_unit": "1",
+                },
+                {
+                    "product_id": str(cups),
+                    "quantity": 10,
+                    "location_id": shelf_b,
+                    "cost_per_unit": "3",
+                },
+            ]
+        },
+    )
+
+    assert response.status_code == 201, response.text
+    stock = await client.get(f"/inventory/products/{cups}/stock", headers=brand.admin.headers)
+    here = next(s for s in stock.json()["sites"] if s["site_id"] == str(brand.site_id))
+    assert here["on_hand"] == 40
+    assert sorted((loc["location_id"], loc["on_hand"]) for loc in here["locations"]) == sorted(
+        [(shelf_a, 30), (shelf_b, 10)]
+    )
+    # Both lines count in the average: (30×1 + 10×3) / 40.
+    assert await product_cost(client, brand, cups) == Decimal("1.5")
+
+
+async def test_the_same_location_twice_in_one_request_is_rejected(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    brand = await create_brand_with_admin(db)
+    shelf = await create_location(brand, brand.site_id)
+    cups = await create_product(brand, location_aware=True)
+    line = {"product_id": str(cups), "quantity": 2, "location_id": shelf}
+
+    response = await post_initial_stock(client, brand.admin.headers, {"products": [line, line]})
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert [d["field"] for d in error["details"]] == ["products[1].product_id"]
+    assert await on_hand(client, brand, cups, brand.site_id) == 0
+
+
 async def test_location_aware_product_is_initialized_at_a_location_of_the_site(
     client: httpx.AsyncClient, db: Database
 ) -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import pty
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -14,7 +18,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stockroom.observability.context import RequestContext, current_request
-from stockroom.observability.logs import ACCESS_LOGGER, JsonFormatter, RequestContextFilter
+from stockroom.observability.logs import (
+    ACCESS_LOGGER,
+    JsonFormatter,
+    RequestContextFilter,
+    TextFormatter,
+)
 from stockroom.observability.middleware import RequestObservability
 from tests.factories import Database, create_brand_with_admin
 
@@ -136,3 +145,74 @@ async def test_an_unexpected_error_is_a_500_with_the_request_id_and_a_logged_tra
     assert error.request_id == "bug-1"  # type: ignore[attr-defined]
     (access,) = access_records(caplog)
     assert (access.path, access.status) == ("/broken/{n}", 500)  # type: ignore[attr-defined]
+
+
+# --- the format: JSON for machines, text for people at a terminal -----------------------------
+
+_LOG_ONE_LINE = (
+    "import logging, logging.config\n"
+    "from stockroom.observability.logs import log_config\n"
+    "from stockroom.settings import Settings\n"
+    "logging.config.dictConfig(log_config(log_format=Settings().log_format))\n"
+    "logging.getLogger('stockroom.access').info('request', extra={'status': 200, 'path': '/x'})\n"
+)
+
+
+def _log_line(stderr_is_terminal: bool, log_format: str | None) -> str:
+    """What a Stockroom process writes to its stderr, a terminal (pty) or a pipe."""
+    env = {k: v for k, v in os.environ.items() if k != "STOCKROOM_LOG_FORMAT"}
+    if log_format is not None:
+        env["STOCKROOM_LOG_FORMAT"] = log_format
+    if not stderr_is_terminal:
+        done = subprocess.run(
+            [sys.executable, "-c", _LOG_ONE_LINE], env=env, capture_output=True, check=True
+        )
+        return done.stderr.decode().strip()
+    leader, follower = pty.openpty()
+    try:
+        subprocess.run([sys.executable, "-c", _LOG_ONE_LINE], env=env, stderr=follower, check=True)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal is closed once everything is read (Linux: EIO)
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks).decode().strip()
+    finally:
+        os.close(leader)
+
+
+def test_logs_are_text_for_people_at_a_terminal_and_json_in_a_pipe() -> None:
+    at_terminal = _log_line(stderr_is_terminal=True, log_format=None)
+    in_pipe = _log_line(stderr_is_terminal=False, log_format=None)
+
+    assert not at_terminal.startswith("{")
+    assert "INFO" in at_terminal and "stockroom.access request" in at_terminal
+    assert "status=200" in at_terminal and "path=/x" in at_terminal
+    assert json.loads(in_pipe)["status"] == 200
+
+
+def test_the_log_format_setting_overrides_the_terminal_guess() -> None:
+    assert json.loads(_log_line(stderr_is_terminal=True, log_format="json"))["path"] == "/x"
+    as_text = _log_line(stderr_is_terminal=False, log_format="text")
+    assert not as_text.startswith("{") and "path=/x" in as_text
+
+
+def test_the_text_format_keeps_the_request_id_and_the_traceback() -> None:
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        record = logging.LogRecord(
+            "stockroom.errors", logging.ERROR, __file__, 1, "unhandled", None, sys.exc_info()
+        )
+    record.request_id = "req-9"
+
+    text = TextFormatter().format(record)
+
+    first, *rest = text.splitlines()
+    assert first.endswith("ERROR stockroom.errors unhandled request_id=req-9")
+    assert "RuntimeError: boom" in rest[-1]

@@ -7,7 +7,6 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     AliasChoices,
     BaseModel,
     ConfigDict,
@@ -17,9 +16,8 @@ from pydantic import (
     field_validator,
 )
 
-# Quantities are plain JSON integers (no "5", no 5.0, no true) within a sane range.
-MAX_QUANTITY = 1_000_000_000
-Quantity = Annotated[int, Field(strict=True, ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
+from stockroom.fields import LocationId, Quantity, Text
+
 ExpectedOnHand = Annotated[
     int | None,
     Field(
@@ -40,21 +38,6 @@ SiteId = Annotated[
 ]
 
 
-def _storable(value: str) -> str:
-    # PostgreSQL text cannot hold U+0000 nor lone surrogates: refuse them here, as a 422,
-    # rather than fail at the database (and differently on SQLite).
-    if "\x00" in value:
-        raise ValueError("must not contain the NUL character")
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
-    return value
-
-
-Text = Annotated[str, AfterValidator(_storable)]
-
-
 def _non_zero(value: int) -> int:
     if value == 0:
         raise ValueError("must not be 0")
@@ -68,8 +51,8 @@ class SingleAdjustment(BaseModel):
     quantity: Quantity = Field(description="Signed change: positive adds stock, negative removes.")
     reason_code: Text | None = Field(None, max_length=64, examples=["waste"])
     reason_description: Text | None = Field(None, max_length=1000)
-    location_id: int | None = Field(
-        None, strict=True, description="Required when the product is location-aware."
+    location_id: LocationId | None = Field(
+        None, description="Required when the product is location-aware."
     )
     site_id: SiteId = None
     expected_on_hand: ExpectedOnHand = None
@@ -90,7 +73,7 @@ class BatchLine(BaseModel):
 
     product_id: uuid.UUID
     quantity: Quantity
-    location_id: int | None = Field(None, strict=True)
+    location_id: LocationId | None = None
     expected_on_hand: ExpectedOnHand = None
 
     _quantity_non_zero = field_validator("quantity")(_non_zero)

@@ -12,7 +12,8 @@ from stockroom.auth.current_site import Access, check_site_access, load_site, re
 from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped
 from stockroom.db.models import StockMovement
-from stockroom.ledger import LineTarget, MovementDraft, check_line_targets, post_movements
+from stockroom.ledger import MovementDraft, check_line_targets, post_movements
+from stockroom.ledger.lines import targets_of
 from stockroom.pagination import PageMeta, PageParams, fetch_page
 
 
@@ -58,7 +59,7 @@ async def create_adjustment(
     await check_line_targets(
         session,
         principal.brand_id,
-        (LineTarget(d.field, d.product_id, d.site_id, d.location_id) for d in drafts),
+        targets_of(drafts),
     )
     return await post_movements(session, principal.brand_id, drafts, user_id=principal.user_id)
 

@@ -6,7 +6,7 @@ import hmac
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from stockroom.db.models import ApiToken, User, UserSite
 from stockroom.db.session import get_session
 from stockroom.errors import Unauthenticated
 from stockroom.observability.context import bind_brand
+from stockroom.ratelimit import enforce_rate_limit
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
@@ -74,8 +75,11 @@ async def load_principal(session: AsyncSession, token: str) -> Principal:
     return principal
 
 
-async def get_principal(request: Request, session: Session) -> Principal:
-    return await load_principal(session, bearer_token(request.headers.get("authorization")))
+async def get_principal(request: Request, response: Response, session: Session) -> Principal:
+    token = bearer_token(request.headers.get("authorization"))
+    principal = await load_principal(session, token)
+    await enforce_rate_limit(request, response, token)  # after authentication: 401 comes first
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from stockroom.auth.dependencies import CurrentPrincipal, Session
 from stockroom.catalog import service
 from stockroom.catalog.schemas import Product, ProductCreate, ProductUpdate
+from stockroom.fields import QueryText
 from stockroom.http.errors import error_responses
 from stockroom.pagination import Page, Paging
 
@@ -28,10 +29,10 @@ async def list_products(
     principal: CurrentPrincipal,
     paging: Paging,
     q: Annotated[
-        str | None,
+        QueryText | None,
         Query(max_length=200, description="Part of the name or SKU, any letter case."),
     ] = None,
-    sku: Annotated[str | None, Query(max_length=64, description="Exactly this SKU.")] = None,
+    sku: Annotated[QueryText | None, Query(max_length=64, description="Exactly this SKU.")] = None,
     archived: Annotated[
         bool, Query(description="`true` lists the archived products instead of the live ones.")
     ] = False,

@@ -3,41 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from stockroom.fields import MAX_QUANTITY, Money, MoneyOut, Text, Timestamp
 
-def _rfc3339_utc(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
-def _money(value: Decimal) -> str:
-    return format(value.quantize(Decimal("0.0001")).normalize(), "f")
-
-
-Timestamp = Annotated[datetime, PlainSerializer(_rfc3339_utc, return_type=str)]
-Money = Annotated[Decimal, PlainSerializer(_money, return_type=str)]
-
-# The columns' limits (Numeric(18, 4), String(64/200/32)); plain JSON integers and booleans only.
-Sku = Annotated[str, Field(min_length=1, max_length=64, examples=["TEA-EARLGREY-250"])]
-Name = Annotated[str, Field(min_length=1, max_length=200, examples=["Earl Grey, 250 g"])]
-Unit = Annotated[str, Field(min_length=1, max_length=32, examples=["box"])]
+# The columns' limits (String(64/200/32)); plain JSON integers and booleans only.
+Sku = Annotated[Text, Field(min_length=1, max_length=64, examples=["TEA-EARLGREY-250"])]
+Name = Annotated[Text, Field(min_length=1, max_length=200, examples=["Earl Grey, 250 g"])]
+Unit = Annotated[Text, Field(min_length=1, max_length=32, examples=["box"])]
 MinStock = Annotated[
     int,
-    Field(strict=True, ge=0, le=1_000_000_000, description="Low-stock threshold, per site."),
+    Field(strict=True, ge=0, le=MAX_QUANTITY, description="Low-stock threshold, per site."),
 ]
 LocationAware = Annotated[
     bool, Field(strict=True, description="Stock is kept per bin location inside a site.")
 ]
 CostPerUnit = Annotated[
-    Decimal,
+    Money,
     Field(
-        ge=0,
-        max_digits=18,
-        decimal_places=4,
         description="Average cost of one unit, a decimal (up to 4 places); sent as a string "
         'or a number, answered as a string ("12.5").',
         examples=["12.50"],
@@ -56,7 +42,7 @@ class Product(BaseModel):
     unit: str
     min_stock: int
     location_aware: bool
-    cost_per_unit: Money
+    cost_per_unit: MoneyOut
     archived: bool
     created_at: Timestamp
     updated_at: Timestamp

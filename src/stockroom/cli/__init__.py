@@ -4,35 +4,38 @@ CSV import and export, verify.
 Every command has a table for people by default and `--json` for scripts (the JSON shapes are
 relied on: change them only by adding keys).
 
-One module per command group. A group module has `app = typer.Typer(name=...)`; adding one is
-one entry in GROUPS below (and its import). A top-level command is a function in COMMANDS.
+One module of this package per command group or top-level command, registered by one line
+in MODULES below: a group module has `app = typer.Typer(name=...)` (`stockroom <name> ...`);
+a top-level command's module has `command`, a function named as the command. Shared helpers
+(transactions, tables, `--json`) are in `common`.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import typer
 
-from stockroom.cli import (
-    brands,
-    demo,
-    exporter,
-    importer,
-    locations,
-    migrate,
-    serve,
-    sites,
-    tokens,
-    users,
-    verify,
+MODULES = (
+    "migrate",
+    "serve",
+    "demo",
+    "verify",
+    "brands",
+    "sites",
+    "locations",
+    "users",
+    "tokens",
+    "importer",
+    "exporter",
 )
 
-COMMANDS = (migrate.migrate, serve.serve, demo.demo, verify.verify)
-GROUPS = (brands, sites, locations, users, tokens, importer, exporter)
-
 app = typer.Typer(help="Stockroom: inventory from an append-only ledger.", no_args_is_help=True)
-for command in COMMANDS:
-    app.command()(command)
-for group in GROUPS:
-    app.add_typer(group.app)
+for _name in MODULES:
+    _module = import_module(f"{__name__}.{_name}")
+    if isinstance(getattr(_module, "app", None), typer.Typer):
+        app.add_typer(_module.app)
+    else:
+        app.command()(_module.command)
 
 __all__ = ["app"]

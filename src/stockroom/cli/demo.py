@@ -47,3 +47,6 @@ def demo_token() -> str:
     DEMO_STATE.parent.mkdir(exist_ok=True)
     DEMO_STATE.write_text(json.dumps(made.as_json(), indent=2))
     return made.token
+
+
+command = demo

@@ -23,6 +23,7 @@ from stockroom.db.models.ledger import MOVEMENT_TYPES
 from stockroom.movements.service import (
     CSV_COLUMNS,
     MovementFilters,
+    movement_csv_row,
     movement_report_query,
     movements_after_cursor,
 )
@@ -34,7 +35,9 @@ EXPORT_BATCH = 1000
 MovementTypeChoice = StrEnum("MovementTypeChoice", {t: t for t in MOVEMENT_TYPES})  # type: ignore[misc]
 
 
-def _day(value: str) -> str:
+def _day(value: str | None) -> str | None:
+    if value is None:
+        return None
     try:
         date.fromisoformat(value)
     except ValueError:
@@ -45,16 +48,24 @@ def _day(value: str) -> str:
 @app.command("movements")
 def export_movements(
     brand: BrandOption,
-    start: Annotated[
-        str, typer.Option("--from", callback=_day, help="First day, YYYY-MM-DD (UTC), inclusive.")
-    ],
-    end: Annotated[
-        str, typer.Option("--to", callback=_day, help="Last day, YYYY-MM-DD (UTC), inclusive.")
-    ],
     file: Annotated[
         Path,
         typer.Argument(dir_okay=False, metavar="FILE.csv", help="Where to write; - for stdout."),
     ],
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            callback=_day,
+            help="First day, YYYY-MM-DD (UTC), inclusive; default: the first.",
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--to", callback=_day, help="Last day, YYYY-MM-DD (UTC), inclusive; default: today."
+        ),
+    ] = None,
     site: Annotated[uuid.UUID | None, typer.Option(help="Only this site.")] = None,
     movement_type: Annotated[
         MovementTypeChoice | None, typer.Option("--type", help="Only this movement type.")
@@ -62,6 +73,8 @@ def export_movements(
     as_json: JsonFlag = False,
 ) -> None:
     """Write a brand's stock movements to CSV, newest first, read in keyset batches.
+
+    Without --from and --to, every movement of the brand; with one, open at the other end.
 
     Columns: the API's movement fields, as GET /inventory/movements?format=csv has them.
     """
@@ -109,7 +122,7 @@ async def _write_movements(session: AsyncSession, query: Any, out: IO[str]) -> i
         page, cursor = await movements_after_cursor(session, query, cursor, EXPORT_BATCH)
         for movement in page:
             row = movement.model_dump(mode="json")
-            writer.writerow("" if row[c] is None else row[c] for c in CSV_COLUMNS)
+            writer.writerow(movement_csv_row(row))
         count += len(page)
         if cursor is None:
             return count

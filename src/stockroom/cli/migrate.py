@@ -11,3 +11,6 @@ def migrate() -> None:
     """Apply database migrations (safe to run again)."""
     upgrade_database(get_settings().database_url)
     console.print("[green]database is up to date[/green]")
+
+
+command = migrate

@@ -26,9 +26,7 @@ def serve(
     seed_demo: Annotated[
         bool, typer.Option("--seed-demo", help="Create a demo brand on first run; print its token.")
     ] = False,
-    access_log: Annotated[
-        bool, typer.Option(help="Log one JSON line per request (stderr).")
-    ] = True,
+    access_log: Annotated[bool, typer.Option(help="Log one line per request (stderr).")] = True,
 ) -> None:
     """Migrate, then serve the HTTP API (docs at /docs)."""
     import uvicorn
@@ -53,8 +51,9 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        # JSON lines on stderr in every worker; Stockroom writes the access line itself.
-        log_config=log_config(access=access_log),
+        # Lines on stderr in every worker (JSON, or text at a terminal: STOCKROOM_LOG_FORMAT);
+        # Stockroom writes the access line itself.
+        log_config=log_config(access=access_log, log_format=settings.log_format),
         log_level="info",
         access_log=False,
     )
@@ -102,3 +101,6 @@ def _process_exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+command = serve

@@ -48,3 +48,6 @@ def verify(as_json: JsonFlag = False) -> None:
             for example in check.examples[:10]:
                 console.print(f"  [red]{check.name}[/red]: {example}")
     raise typer.Exit(0 if report.ok else 1)
+
+
+command = verify

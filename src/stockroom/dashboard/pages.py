@@ -18,6 +18,7 @@ from stockroom.dashboard.templating import ASSETS, render
 from stockroom.db.models import Site
 from stockroom.db.models.ledger import MOVEMENT_TYPES
 from stockroom.errors import NotFound, ValidationFailed
+from stockroom.fields import QueryText
 from stockroom.pagination import MAX_PAGE, PageParams
 from stockroom.stock import service as stock_service
 
@@ -66,7 +67,7 @@ async def stock_page(
     session: Session,
     user: SignedIn,
     site_id: SiteChoice = "",
-    q: Annotated[str, Query(max_length=200)] = "",
+    q: Annotated[QueryText, Query(max_length=200)] = "",
     page: Page = 1,
 ) -> Response:
     site = _chosen_site(user, site_id)

@@ -14,9 +14,8 @@ none, a Referer) naming this host: a forged sign-in would otherwise put the vict
 the attacker's brand ("login CSRF"), and a forged sign-out is a nuisance.
 
 Errors become HTML pages (DashboardRoute), never the API's JSON: another brand's or an
-unknown product is a 404 page, an expired session a redirect to sign-in. Templates are
-Jinja2 with autoescape on; every response carries a strict Content-Security-Policy (no
-script at all, styles only from this server).
+unknown product is a 404 page, an expired session a redirect to sign-in. Every response
+carries a strict Content-Security-Policy (no script at all, styles only from this server).
 """
 
 from __future__ import annotations

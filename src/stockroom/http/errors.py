@@ -23,6 +23,7 @@ from stockroom.errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    RateLimited,
     StockroomError,
     Unauthenticated,
     Unavailable,
@@ -36,6 +37,8 @@ log = logging.getLogger("stockroom.errors")
 def error_headers(error: StockroomError) -> dict[str, str] | None:
     """The headers an error answers with: WWW-Authenticate on 401, Retry-After when it has one."""
     headers: dict[str, str] = {}
+    if isinstance(error, RateLimited):
+        headers.update(error.headers)
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
     if error.retry_after is not None:

@@ -31,6 +31,7 @@ from stockroom.errors import (
     ValidationFailed,
     field_error,
 )
+from stockroom.fields import unstorable_reason
 from stockroom.idempotency.store import (
     Claim,
     claim_key,
@@ -237,7 +238,7 @@ def has_unstorable_text(body: bytes) -> bool:
 
 
 def _is_unstorable(text: str) -> bool:
-    return "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+    return unstorable_reason(text) is not None
 
 
 def unstorable_fields(body: bytes) -> list[str]:

@@ -4,38 +4,35 @@ Columns: `sku,quantity[,location_id][,cost_per_unit]` (header required).
 
 - `initial`: the opening count of products whose stock is not tracked at the site yet —
   `quantity` ≥ 0, optional `cost_per_unit` (it moves the product's average cost, as
-  `POST /inventory/initial-stock` does). The API's rule applies: a product that already
-  has any movement at the site is refused (`already_initialized`). One product may have
-  several lines when it is location-aware (one per location).
+  `POST /inventory/initial-stock` does). The API's rules apply, through the API's own
+  functions: a product that already has any movement at the site is refused
+  (`already_initialized`); a location-aware product may have one line per location.
 - `adjust`: `quantity` is the signed change (non-zero), as in `POST /inventory/adjustments`,
   with a reason (`recount` by default). A change that would take a level below zero at a
   site that forbids it is refused (`insufficient_stock`) — for every short line at once.
 
 A level (sku + location) may appear once per file. Every line is checked against the brand
-(SKU known, location required/refused/of this site) before anything is written; then one
-`post_movements` call writes every movement in the caller's transaction.
+(SKU known; then the API's line-target check: location required/refused/of this site)
+before anything is written; then `post_movements` writes every movement (in chunks) in the
+caller's transaction.
 """
 
 from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.adjustments.schemas import BatchReason
 from stockroom.auth.scope import brand_scoped, brand_scoped_columns
-
-# The same locking and cost averaging as the API's initial stock, so both paths agree.
-from stockroom.catalog.costs import average_in_costs
-from stockroom.db.models import Location, Product, Site, StockMovement
+from stockroom.db.models import Product, Site
 from stockroom.db.models.base import utcnow
 from stockroom.errors import InsufficientStock, NotFound
 from stockroom.imports.fields import (
@@ -54,9 +51,9 @@ from stockroom.imports.rows import (
     TooManyErrors,
     read_records,
 )
-from stockroom.initial_stock.schemas import InitialStockLine
-from stockroom.initial_stock.service import _lock_products
+from stockroom.initial_stock.service import average_opening_costs, initialized_products
 from stockroom.ledger import MovementDraft, post_movements
+from stockroom.ledger.lines import line_target_problems, targets_of
 from stockroom.ledger.rules import level_key
 
 COLUMNS = ("sku", "quantity", "location_id", "cost_per_unit")
@@ -67,7 +64,6 @@ CHUNK = 2_000
 WRITE_CHUNK = 1_000
 
 products = cast(Table, Product.__table__)
-movements = cast(Table, StockMovement.__table__)
 _SKU_LENGTH = column_length(products.c.sku)
 
 
@@ -147,12 +143,6 @@ def _stock_line(
     return StockLine(line, sku, quantity, location_id, cost)
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
-    id: uuid.UUID
-    location_aware: bool
-
-
 async def import_stock(
     session: AsyncSession,
     brand_id: uuid.UUID,
@@ -172,40 +162,33 @@ async def import_stock(
     if site is None:
         raise NotFound(f"No site {site_id} in brand {brand_id}.")
     errors = parsed.errors.copy()
-    targets: dict[str, _Target] = {}
+    targets: dict[str, uuid.UUID] = {}
     with contextlib.suppress(TooManyErrors):
-        targets = await _check_targets(session, brand_id, site_id, parsed, errors, progress)
-        if parsed.mode is StockMode.initial:
-            await _refuse_initialized(session, brand_id, site_id, parsed, targets, errors)
-    if errors:
-        raise ImportRejected(errors)
-
+        targets = await _find_skus(session, brand_id, parsed, errors, progress)
     initial = parsed.mode is StockMode.initial
     drafts = [
         MovementDraft(
             type="initial_stock" if initial else "adjustment",
-            product_id=targets[line.sku].id,
+            product_id=targets[line.sku],
             site_id=site_id,
             quantity=line.quantity,
             location_id=line.location_id,
             unit_cost=line.cost_per_unit,
             reason_code=None if initial else reason.value,
             reference=reference,
+            field=str(line.line),  # where errors point: the file's line
         )
         for line in parsed.lines
+        if line.sku in targets
     ]
+    with contextlib.suppress(TooManyErrors):
+        await _check_targets(session, brand_id, drafts, errors)
+        if initial:
+            await _refuse_initialized(session, brand_id, site_id, drafts, errors)
+    if errors:
+        raise ImportRejected(errors)
     if initial:
-        # Before the movements land, so the average is over the stock held before this file.
-        await average_in_costs(
-            session,
-            brand_id,
-            (
-                (line.product_id, line.quantity, line.cost_per_unit)
-                for line in _costed_lines(parsed.lines, targets)
-                if line.cost_per_unit is not None
-            ),
-            now=utcnow(),
-        )
+        await average_opening_costs(session, brand_id, drafts, now=utcnow())
     # In chunks, so no statement outgrows the databases' bound-parameter limits; in level
     # order across chunks (each level is on one line only), so the locks are still taken in
     # one global order. All chunks are in the caller's transaction: all or nothing still.
@@ -226,122 +209,66 @@ async def import_stock(
     return len(drafts)
 
 
-async def _check_targets(
+async def _find_skus(
     session: AsyncSession,
     brand_id: uuid.UUID,
-    site_id: uuid.UUID,
     parsed: StockFile,
     errors: ErrorList,
     progress: Progress | None,
-) -> dict[str, _Target]:
-    """The products named by SKU; every line's SKU and location checked as the API checks them."""
+) -> dict[str, uuid.UUID]:
+    """The products named by SKU; an unknown SKU is an error of its line."""
     skus = sorted({line.sku for line in parsed.lines})
-    targets: dict[str, _Target] = {}
+    targets: dict[str, uuid.UUID] = {}
     for start in range(0, len(skus), CHUNK):
         rows = await session.execute(
-            brand_scoped_columns(
-                Product, brand_id, products.c.sku, products.c.id, products.c.location_aware
+            brand_scoped_columns(Product, brand_id, products.c.sku, products.c.id).where(
+                products.c.sku.in_(skus[start : start + CHUNK])
             )
-            .where(products.c.sku.in_(skus[start : start + CHUNK]))
-            # As `check_line_targets`: `location_aware` holds until this import commits.
-            .with_for_update(read=True, key_share=True)
         )
-        for sku, product_id, location_aware in rows:
-            targets[sku] = _Target(product_id, location_aware)
+        targets.update({sku: product_id for sku, product_id in rows})
         if progress is not None:
             progress("checking", start + CHUNK, len(skus))
-    site_locations = set(
-        (
-            await session.execute(
-                brand_scoped_columns(Location, brand_id, Location.id).where(
-                    Location.site_id == site_id
-                )
-            )
-        ).scalars()
-    )
     for line in parsed.lines:
-        target = targets.get(line.sku)
-        if target is None:
+        if line.sku not in targets:
             errors.add(line.line, f"sku {line.sku!r} is not a product of the brand")
-        elif line.location_id is None:
-            if target.location_aware:
-                errors.add(line.line, "location_id is required: the product is location-aware")
-        elif not target.location_aware:
-            errors.add(line.line, "location_id must be empty: the product is not location-aware")
-        elif line.location_id not in site_locations:
-            errors.add(line.line, f"location_id {line.location_id} is not a location of the site")
     return targets
+
+
+async def _check_targets(
+    session: AsyncSession, brand_id: uuid.UUID, drafts: list[MovementDraft], errors: ErrorList
+) -> None:
+    """The API's line-target check (location required, refused, or of this site), by line."""
+    _, problems = await line_target_problems(
+        session,
+        brand_id,
+        targets_of(drafts),
+    )
+    for problem in problems:
+        errors.add(int(problem.target.field), f"{problem.field}: {problem.message}")
 
 
 async def _refuse_initialized(
     session: AsyncSession,
     brand_id: uuid.UUID,
     site_id: uuid.UUID,
-    parsed: StockFile,
-    targets: dict[str, _Target],
+    drafts: list[MovementDraft],
     errors: ErrorList,
 ) -> None:
-    """`already_initialized`: a product with any movement at the site cannot be set up again."""
-    product_ids = sorted({t.id for t in targets.values()})
-    started: set[uuid.UUID] = set()
-    for start in range(0, len(product_ids), CHUNK):
-        chunk = product_ids[start : start + CHUNK]
-        # Locked first (in id order, as the API does), so a racing initial stock for the same
-        # products waits for this transaction and then sees its movements (PostgreSQL).
-        await _lock_products(session, brand_id, chunk)
-        started.update(
-            (
-                await session.execute(
-                    select(movements.c.product_id)
-                    .where(
-                        movements.c.brand_id == brand_id,
-                        movements.c.site_id == site_id,
-                        movements.c.product_id.in_(chunk),
-                    )
-                    .distinct()
-                )
-            ).scalars()
-        )
-    for line in parsed.lines:
-        target = targets.get(line.sku)
-        if target is not None and target.id in started:
+    """`already_initialized`, as the API decides it: any movement of the product at the site."""
+    started = await initialized_products(session, brand_id, site_id, [d.product_id for d in drafts])
+    for draft in drafts:
+        if draft.product_id in started:
             errors.add(
-                line.line,
-                f"sku {line.sku!r} already has stock movements at this site "
+                int(draft.field),
+                "the product already has stock movements at this site "
                 "(already_initialized); count it with --mode adjust",
             )
 
 
-def _costed_lines(
-    lines: Iterable[StockLine], targets: dict[str, _Target]
-) -> list[InitialStockLine]:
-    """One line per costed product: its quantities added up, its costs weighted by quantity."""
-    totals: dict[uuid.UUID, tuple[int, Decimal, Decimal]] = {}
-    for line in lines:
-        if line.cost_per_unit is None:
-            continue
-        product_id = targets[line.sku].id
-        quantity, value, _ = totals.get(product_id, (0, Decimal(0), line.cost_per_unit))
-        totals[product_id] = (
-            quantity + line.quantity,
-            value + line.cost_per_unit * line.quantity,
-            line.cost_per_unit,
-        )
-    return [
-        # Already checked line by line; a sum may exceed one line's limits, so no re-validation.
-        InitialStockLine.model_construct(
-            product_id=product_id,
-            quantity=quantity,
-            cost_per_unit=value / quantity if quantity > 0 else last_cost,
-        )
-        for product_id, (quantity, value, last_cost) in totals.items()
-    ]
-
-
 def _short_lines(
-    exc: InsufficientStock, lines: list[StockLine], targets: dict[str, _Target]
+    exc: InsufficientStock, lines: list[StockLine], targets: dict[str, uuid.UUID]
 ) -> list[RowError]:
-    by_level = {(str(targets[line.sku].id), line.location_id): line for line in lines}
+    by_level = {(str(targets[line.sku]), line.location_id): line for line in lines}
     short = []
     for detail in exc.details:
         line = by_level.get((str(detail.get("product_id")), detail.get("location_id")))

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
-from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from stockroom.adjustments.schemas import MAX_QUANTITY
+from stockroom.fields import LocationId, Money, NonNegativeQuantity
 
 # One request sets up at most this many products; bigger catalogues send several requests.
 MAX_LINES = 500
@@ -18,18 +16,14 @@ class InitialStockLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: uuid.UUID
-    quantity: Annotated[int, Field(strict=True, ge=0, le=MAX_QUANTITY)] = Field(
+    quantity: NonNegativeQuantity = Field(
         description="Opening on-hand quantity, a plain JSON integer ≥ 0."
     )
-    cost_per_unit: Decimal | None = Field(
-        None,
-        ge=0,
-        max_digits=18,
-        decimal_places=4,
-        description="Unit cost of this stock; moves the product's average cost.",
+    cost_per_unit: Money | None = Field(
+        None, description="Unit cost of this stock; moves the product's average cost."
     )
-    location_id: int | None = Field(
-        None, strict=True, description="Required when the product is location-aware."
+    location_id: LocationId | None = Field(
+        None, description="Required when the product is location-aware."
     )
 
 

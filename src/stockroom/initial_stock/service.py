@@ -1,17 +1,23 @@
 """Initial stock: the first movements of products at a site, when tracking starts there.
 
 A product that already has any movement at the site is refused (`already_initialized`),
-and the whole request with it. Two requests racing for the same product and site must not
-both pass the check: on PostgreSQL the product rows are locked (`FOR NO KEY UPDATE`, in id
-order) before the check, so the second waits for the first to commit and then sees its
-movements; on SQLite the write transaction is already serialized by `BEGIN IMMEDIATE`.
-The lock is `NO KEY UPDATE`, not `UPDATE`, so it does not block the key-share locks that
-other writers' foreign keys take on the product row.
+and the whole request with it. A level (product and location) may appear once: a
+location-aware product may have one line per location of the site. Two requests racing for
+the same product and site must not both pass the check: on PostgreSQL the product rows
+are locked (`FOR NO KEY UPDATE`, in id order) before the check, so the second waits for the
+first to commit and then sees its movements; on SQLite the write transaction is already
+serialized by `BEGIN IMMEDIATE`. The lock is `NO KEY UPDATE`, not `UPDATE`, so it does not
+block the key-share locks that other writers' foreign keys take on the product row.
+
+The CSV import (`stockroom import stock --mode initial`) applies the same rules through the
+public functions here: `initialized_products` and `average_opening_costs`.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Hashable, Iterable, Iterator
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, select
@@ -23,8 +29,9 @@ from stockroom.catalog.costs import average_in_costs
 from stockroom.db.models import Product, StockLevel, StockMovement
 from stockroom.db.models.base import utcnow
 from stockroom.errors import AlreadyInitialized, ValidationFailed, field_error
-from stockroom.initial_stock.schemas import InitialStockLine, InitialStockRequest
-from stockroom.ledger import LineTarget, MovementDraft, check_line_targets, post_movements
+from stockroom.initial_stock.schemas import InitialStockRequest
+from stockroom.ledger import MovementDraft, check_line_targets, post_movements
+from stockroom.ledger.lines import LOOKUP_CHUNK, targets_of
 
 products = cast(Table, Product.__table__)
 levels = cast(Table, StockLevel.__table__)
@@ -40,7 +47,6 @@ async def create_initial_stock(
     site = await resolve_current_site(
         session, principal, explicit=body.site_id, header=header_site, access=Access.write
     )
-    _refuse_repeated_products(body.products)
     drafts = [
         MovementDraft(
             type="initial_stock",
@@ -53,75 +59,81 @@ async def create_initial_stock(
         )
         for i, line in enumerate(body.products)
     ]
+    _refuse_repeated_levels(drafts)
     await check_line_targets(
         session,
         principal.brand_id,
-        (LineTarget(d.field, d.product_id, d.site_id, d.location_id) for d in drafts),
+        targets_of(drafts),
     )
-    await _lock_products(session, principal.brand_id, [d.product_id for d in drafts])
-    await _refuse_initialized(session, principal.brand_id, site.id, drafts)
-    # Before the movements land, so "existing stock" is the stock held before this request.
+    started = await initialized_products(
+        session, principal.brand_id, site.id, [d.product_id for d in drafts]
+    )
+    _refuse_initialized(drafts, started)
     now = utcnow()
-    await average_in_costs(
-        session,
-        principal.brand_id,
-        (
-            (line.product_id, line.quantity, line.cost_per_unit)
-            for line in body.products
-            if line.cost_per_unit is not None
-        ),
-        now=now,
-    )
+    await average_opening_costs(session, principal.brand_id, drafts, now=now)
     return await post_movements(
         session, principal.brand_id, drafts, user_id=principal.user_id, now=now
     )
 
 
-def _refuse_repeated_products(lines: list[InitialStockLine]) -> None:
-    first_line: dict[uuid.UUID, int] = {}
-    details = []
-    for i, line in enumerate(lines):
-        if line.product_id in first_line:
-            details.append(
-                field_error(
-                    f"products[{i}].product_id",
-                    f"the product is already on line products[{first_line[line.product_id]}]",
-                )
-            )
-        else:
-            first_line[line.product_id] = i
+def _repeats(keys: Iterable[Hashable]) -> Iterator[tuple[int, int]]:
+    """(position, position of its first occurrence) for each key seen before."""
+    first: dict[Hashable, int] = {}
+    for position, key in enumerate(keys):
+        seen = first.setdefault(key, position)
+        if seen != position:
+            yield position, seen
+
+
+def _refuse_repeated_levels(drafts: list[MovementDraft]) -> None:
+    details = [
+        field_error(
+            f"{drafts[i].field}product_id",
+            "the product is already on line "
+            f"{drafts[first].field.rstrip('.')}"
+            + ("" if drafts[i].location_id is None else " at this location"),
+        )
+        for i, first in _repeats((d.product_id, d.location_id) for d in drafts)
+    ]
     if details:
-        raise ValidationFailed("Each product may appear only once.", details)
+        raise ValidationFailed("Each product may appear only once per location.", details)
 
 
-async def _lock_products(
-    session: AsyncSession, brand_id: uuid.UUID, product_ids: list[uuid.UUID]
-) -> None:
-    # Sorted, so two requests naming overlapping products lock them in the same order.
-    await session.execute(
-        select(Product.id)
-        .where(Product.brand_id == brand_id, Product.id.in_(product_ids))
-        .order_by(Product.id)
-        .with_for_update(key_share=True)
-    )
+async def initialized_products(
+    session: AsyncSession, brand_id: uuid.UUID, site_id: uuid.UUID, product_ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of the products already have movements at the site (so cannot be initialized).
 
-
-async def _refuse_initialized(
-    session: AsyncSession, brand_id: uuid.UUID, site_id: uuid.UUID, drafts: list[MovementDraft]
-) -> None:
-    started = set(
-        (
-            await session.execute(
-                select(StockMovement.product_id)
-                .where(
-                    StockMovement.brand_id == brand_id,
-                    StockMovement.site_id == site_id,
-                    StockMovement.product_id.in_([d.product_id for d in drafts]),
+    The products are locked first, in id order, so a racing initial stock for the same
+    products waits for this transaction and then sees its movements (PostgreSQL).
+    """
+    ordered = sorted(set(product_ids))
+    started: set[uuid.UUID] = set()
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        chunk = ordered[start : start + LOOKUP_CHUNK]
+        await session.execute(
+            select(Product.id)
+            .where(Product.brand_id == brand_id, Product.id.in_(chunk))
+            .order_by(Product.id)
+            .with_for_update(key_share=True)
+        )
+        started.update(
+            (
+                await session.execute(
+                    select(StockMovement.product_id)
+                    .where(
+                        StockMovement.brand_id == brand_id,
+                        StockMovement.site_id == site_id,
+                        StockMovement.product_id.in_(chunk),
+                    )
+                    .distinct()
                 )
-                .distinct()
-            )
-        ).scalars()
-    )
+            ).scalars()
+        )
+    return started
+
+
+def _refuse_initialized(drafts: list[MovementDraft], started: set[uuid.UUID]) -> None:
     details = [
         field_error(
             f"{d.field}product_id",
@@ -135,3 +147,17 @@ async def _refuse_initialized(
             "Stock is already tracked at this site for some products; nothing was written.",
             details,
         )
+
+
+async def average_opening_costs(
+    session: AsyncSession, brand_id: uuid.UUID, drafts: Iterable[MovementDraft], *, now: datetime
+) -> None:
+    """Costed opening stock moves its products' average cost; call before posting the drafts,
+    so "existing stock" is the stock held before them. Several lines of one product (one per
+    location) count together."""
+    await average_in_costs(
+        session,
+        brand_id,
+        ((d.product_id, d.quantity, d.unit_cost) for d in drafts if d.unit_cost is not None),
+        now=now,
+    )

@@ -3,52 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from stockroom.fields import LocationId, Money, MoneyOut, PositiveQuantity, Text, Timestamp
 from stockroom.movements.schemas import Movement
 
 MAX_LINES = 500
-MAX_QUANTITY = 1_000_000_000
-# Money columns are Numeric(18, 4): at most 14 digits before the point and 4 after.
-MONEY_DIGITS, MONEY_PLACES = 18, 4
-
-
-def money_text(value: Decimal) -> str:
-    """A decimal amount as a plain string: `12.5`, `100`, never `1E+2` or `-0`."""
-    return format((value + 0).quantize(Decimal("0.0001")).normalize(), "f")
-
-
-def rfc3339_utc(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
-MoneyOut = Annotated[Decimal, PlainSerializer(money_text, return_type=str)]
-Timestamp = Annotated[datetime, PlainSerializer(rfc3339_utc, return_type=str)]
-UnitPrice = Annotated[
-    Decimal,
-    Field(
-        ge=0,
-        max_digits=MONEY_DIGITS,
-        decimal_places=MONEY_PLACES,
-        description="Price of one unit: a decimal ≥ 0 with at most 4 places, "
-        'as a JSON number or a string ("12.50").',
-        examples=["12.50"],
-    ),
-]
 
 
 class InvoiceLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: uuid.UUID
-    quantity: int = Field(strict=True, gt=0, le=MAX_QUANTITY, description="Units sold, > 0.")
-    unit_price: UnitPrice
-    location_id: int | None = Field(
-        None, strict=True, description="Required when the product is location-aware."
+    quantity: PositiveQuantity = Field(description="Units sold, > 0.")
+    unit_price: Money = Field(
+        description="Price of one unit: a decimal ≥ 0 with at most 4 places, "
+        'as a JSON number or a string ("12.50").',
+        examples=["12.50"],
+    )
+    location_id: LocationId | None = Field(
+        None, description="Required when the product is location-aware."
     )
 
 
@@ -60,7 +36,7 @@ class InvoiceCreate(BaseModel):
         validation_alias=AliasChoices("site_id", "workspace_id"),
         description="Selling site (alias `workspace_id`); defaults to the current site.",
     )
-    number: str | None = Field(None, min_length=1, max_length=64, examples=["INV-2024-0001"])
+    number: Text | None = Field(None, min_length=1, max_length=64, examples=["INV-2024-0001"])
     lines: list[InvoiceLineIn] = Field(min_length=1, max_length=MAX_LINES)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from sqlalchemy import update
@@ -22,12 +22,13 @@ from stockroom.auth.scope import brand_scoped, brand_scoped_columns
 from stockroom.db.models import Invoice, InvoiceLine, Site, StockMovement
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import NotFound, ValidationFailed, field_error
-from stockroom.invoices.schemas import MONEY_DIGITS, MONEY_PLACES, InvoiceCreate
+from stockroom.fields import MAX_MONEY, MONEY_CONTEXT
+from stockroom.invoices.schemas import InvoiceCreate
 from stockroom.ledger import LineTarget, MovementDraft, check_line_targets, post_movements
 from stockroom.pagination import PageMeta, PageParams, fetch_page
 
-# The largest amount a Numeric(18, 4) column holds.
-MAX_TOTAL = Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES) - Decimal("0.0001")
+# The total is money like any other: at most 99999999999999.9999.
+MAX_TOTAL = MAX_MONEY
 
 _movement = StockMovement.__table__
 
@@ -44,7 +45,8 @@ async def create_invoice(
         for i, line in enumerate(body.lines)
     ]
     products = await check_line_targets(session, principal.brand_id, targets)
-    total = sum((line.quantity * line.unit_price for line in body.lines), Decimal(0))
+    with localcontext(MONEY_CONTEXT):  # exact: 500 lines of 1e9 × 1e14 need ~30 digits
+        total = sum((line.quantity * line.unit_price for line in body.lines), Decimal(0))
     if total > MAX_TOTAL:
         raise ValidationFailed(
             "The invoice total is too large.",

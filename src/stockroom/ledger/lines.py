@@ -8,7 +8,7 @@ as one 422, each with the request field it concerns.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +19,8 @@ from stockroom.auth.scope import brand_scoped_columns
 from stockroom.db.core import execute_core
 from stockroom.db.models import Location, Product
 from stockroom.errors import ValidationFailed, field_error
-
-MAX_LOCATION_ID = 2**31 - 1  # locations.id is a 32-bit integer
+from stockroom.fields import MAX_LOCATION_ID  # locations.id is a 32-bit integer
+from stockroom.ledger.rules import MovementDraft
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,11 @@ class LineTarget:
     location_field: str = "location_id"
 
 
+def targets_of(drafts: Iterable[MovementDraft]) -> Iterator[LineTarget]:
+    """The target of each draft, named by the draft's own field."""
+    return (LineTarget(d.field, d.product_id, d.site_id, d.location_id) for d in drafts)
+
+
 def _one_of(column: Any, values: set[Any]) -> Any:
     # `IN` is an "expanding" parameter, rebuilt on every execution; one value (the usual
     # single-line request) is a plain comparison with a cached statement.
@@ -42,11 +47,55 @@ def _one_of(column: Any, values: set[Any]) -> Any:
     return column.in_(values)
 
 
+@dataclass(frozen=True, slots=True)
+class LineProblem:
+    """Why a line's target does not fit: `field` is relative to the line (`product_id`, ...)."""
+
+    target: LineTarget
+    field: str
+    message: str
+
+
+# Lines looked up per query: the API sends at most 500; a CSV import may send many thousands,
+# and both databases bound the parameters of one statement (about 32,000).
+LOOKUP_CHUNK = 2_000
+
+
 async def check_line_targets(
     session: AsyncSession, brand_id: uuid.UUID, targets: Iterable[LineTarget]
 ) -> dict[uuid.UUID, Row[Any]]:
-    """Validate every target at once; return the products (id, location_aware, cost) by id."""
+    """Validate every target at once; return the products (id, location_aware, cost) by id.
+
+    Every problem is raised together as one ValidationFailed, each with its request field.
+    """
+    products, problems = await line_target_problems(session, brand_id, targets)
+    if problems:
+        raise ValidationFailed(
+            "Some lines name products or locations that do not fit.",
+            [field_error(p.target.field + p.field, p.message) for p in problems],
+        )
+    return products
+
+
+async def line_target_problems(
+    session: AsyncSession, brand_id: uuid.UUID, targets: Iterable[LineTarget]
+) -> tuple[dict[uuid.UUID, Row[Any]], list[LineProblem]]:
+    """The products found (by id) and every target that does not fit, in the targets' order."""
     targets = list(targets)
+    products: dict[uuid.UUID, Row[Any]] = {}
+    problems: list[LineProblem] = []
+    for start in range(0, len(targets), LOOKUP_CHUNK):
+        found, found_problems = await _chunk_problems(
+            session, brand_id, targets[start : start + LOOKUP_CHUNK]
+        )
+        products.update(found)
+        problems.extend(found_problems)
+    return products, problems
+
+
+async def _chunk_problems(
+    session: AsyncSession, brand_id: uuid.UUID, targets: list[LineTarget]
+) -> tuple[dict[uuid.UUID, Row[Any]], list[LineProblem]]:
     product_ids = {t.product_id for t in targets}
     # Ids outside the column's range name no location (and would overflow the driver).
     location_ids = {
@@ -79,28 +128,27 @@ async def check_line_targets(
                 ),
             )
         }
-    details = []
+    problems = []
     for t in targets:
         product = products.get(t.product_id)
-        location_field = t.field + t.location_field
         if product is None:
-            details.append(field_error(t.field + "product_id", f"unknown product {t.product_id}"))
+            problems.append(LineProblem(t, "product_id", f"unknown product {t.product_id}"))
             continue
         if t.location_id is None:
             if product.location_aware:
-                details.append(
-                    field_error(location_field, "required: the product is location-aware")
+                problems.append(
+                    LineProblem(t, t.location_field, "required: the product is location-aware")
                 )
         elif not product.location_aware:
-            details.append(
-                field_error(location_field, "the product is not location-aware; omit the location")
-            )
-        elif location_sites.get(t.location_id) != t.site_id:
-            details.append(
-                field_error(
-                    location_field, f"location {t.location_id} is not a location of the site"
+            problems.append(
+                LineProblem(
+                    t, t.location_field, "the product is not location-aware; omit the location"
                 )
             )
-    if details:
-        raise ValidationFailed("Some lines name products or locations that do not fit.", details)
-    return products
+        elif location_sites.get(t.location_id) != t.site_id:
+            problems.append(
+                LineProblem(
+                    t, t.location_field, f"location {t.location_id} is not a location of the site"
+                )
+            )
+    return products, problems

@@ -11,15 +11,15 @@ from pydantic import BaseModel
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session
 from stockroom.errors import NotFound, ValidationFailed, field_error
+from stockroom.fields import DEFAULT_PER_PAGE, LimitQuery, PageQuery, PerPageQuery
 from stockroom.http.errors import error_responses
 from stockroom.movements import service
 from stockroom.movements.schemas import Movement, MovementType
-from stockroom.pagination import MAX_PER_PAGE, Page, PageParams
+from stockroom.pagination import Page, PageParams
 
 router = APIRouter(prefix="/inventory/movements", tags=["Stock movements"])
 
 CSV_MEDIA_TYPE = "text/csv"
-DEFAULT_PAGE_SIZE = 25
 
 
 class CursorMeta(BaseModel):
@@ -84,17 +84,13 @@ async def list_stock_movements(
     end_date: Annotated[
         str | None, Query(description="Last day (YYYY-MM-DD, UTC), inclusive.")
     ] = None,
-    page: Annotated[int | None, Query(ge=1, description="Page number, from 1.")] = None,
-    per_page: Annotated[
-        int | None, Query(ge=1, le=MAX_PER_PAGE, description="Items per page, 1–100.")
-    ] = None,
+    page: PageQuery | None = None,
+    per_page: PerPageQuery | None = None,
     cursor: Annotated[
         str | None,
         Query(max_length=512, description="Keyset paging: `meta.next_cursor` of the last page."),
     ] = None,
-    limit: Annotated[
-        int | None, Query(ge=1, le=MAX_PER_PAGE, description="Keyset paging: rows per page.")
-    ] = None,
+    limit: LimitQuery | None = None,
     format: Annotated[
         Literal["json", "csv"] | None,
         Query(description="`csv` streams every matching row as CSV (like Accept: text/csv)."),
@@ -127,10 +123,10 @@ async def list_stock_movements(
             [field_error("cursor", "cannot be combined with page/per_page")],
         )
     if keyset:
-        size = limit or DEFAULT_PAGE_SIZE
+        size = limit or DEFAULT_PER_PAGE
         rows, next_cursor = await service.movements_after_cursor(session, query, cursor, size)
         return MovementCursorPage(data=rows, meta=CursorMeta(limit=size, next_cursor=next_cursor))
-    params = PageParams(page=page or 1, per_page=per_page or DEFAULT_PAGE_SIZE)
+    params = PageParams(page=page or 1, per_page=per_page or DEFAULT_PER_PAGE)
     data, meta = await service.movements_page(session, query, params)
     return Page[Movement](data=data, meta=meta)
 

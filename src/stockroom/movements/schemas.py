@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_serializer
+from pydantic import BaseModel, ConfigDict
+
+from stockroom.fields import MoneyOut, Timestamp
 
 MovementType = Literal[
     "sale", "purchase", "transfer_out", "transfer_in", "adjustment", "initial_stock", "return"
@@ -59,19 +59,11 @@ class Movement(BaseModel):
     reason_description: str | None
     invoice_id: uuid.UUID | None
     transfer_id: uuid.UUID | None
-    unit_cost: Decimal | None
+    unit_cost: MoneyOut | None
     user_id: uuid.UUID | None
-    created_at: datetime
+    created_at: Timestamp
     # Beyond the contract's fields: the purchase a `purchase` movement came from.
     purchase_id: uuid.UUID | None = None
-
-    @field_serializer("created_at")
-    def _rfc3339_utc(self, value: datetime) -> str:
-        return value.isoformat().replace("+00:00", "Z")
-
-    @field_serializer("unit_cost")
-    def _money(self, value: Decimal | None) -> str | None:
-        return None if value is None else format(value.quantize(Decimal("0.0001")).normalize(), "f")
 
 
 class MovementList(BaseModel):

@@ -27,12 +27,15 @@ from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped, brand_scoped_columns
 from stockroom.db.models import Product, StockMovement
 from stockroom.errors import ValidationFailed, field_error
+from stockroom.fields import csv_row
 from stockroom.movements.schemas import Movement
 from stockroom.pagination import PageMeta, PageParams, fetch_page
 
 # Rows read per query when exporting CSV: the file is never held in memory whole.
 CSV_BATCH_SIZE = 1000
 CSV_COLUMNS = tuple(Movement.model_fields)
+# The columns a caller writes: escaped against formula injection in every CSV of movements.
+CSV_TEXT_COLUMNS = ("reference", "notes", "reason_code", "reason_description")
 
 _movement = StockMovement.__table__
 _NEWEST_FIRST = (_movement.c.created_at.desc(), _movement.c.id.desc())
@@ -179,13 +182,21 @@ async def movements_after_cursor(
 # --- CSV export ------------------------------------------------------------------------------
 
 
+def movement_csv_row(movement: dict[str, Any]) -> list[Any]:
+    """One movement (its JSON form) as the cells of a CSV row, caller text escaped.
+
+    Used by the API's CSV and by `stockroom export movements`: one rule for both.
+    """
+    return csv_row(movement, CSV_COLUMNS, CSV_TEXT_COLUMNS)
+
+
 def _csv_text(rows: Sequence[dict[str, Any]], *, header: bool) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if header:
         writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow("" if row[c] is None else row[c] for c in CSV_COLUMNS)
+        writer.writerow(movement_csv_row(row))
     return buffer.getvalue()
 
 

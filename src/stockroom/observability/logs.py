@@ -4,6 +4,10 @@ The formatting is python-json-logger's (with orjson); this module only fixes the
 adds the request's id to lines logged while it is served. `stockroom serve` hands
 `log_config()` to uvicorn, which applies it in every worker process.
 
+For people at a terminal the same records are one readable line each (TextFormatter):
+`STOCKROOM_LOG_FORMAT=auto` (the default) picks text when the log stream (stderr) is a
+terminal and JSON otherwise; `json` or `text` forces one.
+
 An access line (logger `stockroom.access`, one per request) looks like:
 
     {"level": "INFO", "logger": "stockroom.access", "pid": 4242, "message": "request",
@@ -14,7 +18,9 @@ An access line (logger `stockroom.access`, one per request) looks like:
 from __future__ import annotations
 
 import logging
-from typing import Any
+import sys
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.orjson import OrjsonFormatter
@@ -36,6 +42,38 @@ class JsonFormatter(OrjsonFormatter):
             # uvicorn adds the message again with terminal colour codes: not for a log store.
             reserved_attrs=[*RESERVED_ATTRS, "color_message"],
         )
+
+
+class TextFormatter(logging.Formatter):
+    """`13:02:11.482 INFO  stockroom.access request method=GET path=/sites status=200 …`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created, UTC).strftime("%H:%M:%S.%f")[:-3]
+        extras = " ".join(
+            f"{key}={value}"
+            for key, value in record.__dict__.items()
+            if key not in _NOT_EXTRA and value is not None
+        )
+        line = f"{when} {record.levelname:<5} {record.name} {record.getMessage()}"
+        if extras:
+            line += f" {extras}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+_NOT_EXTRA = frozenset({*RESERVED_ATTRS, "color_message", "message", "asctime", "taskName"})
+
+LogFormat = Literal["auto", "json", "text"]
+
+
+def chosen_format(setting: LogFormat, stream: Any = None) -> Literal["json", "text"]:
+    """json or text: `auto` is text when the stream (stderr by default) is a terminal."""
+    if setting != "auto":
+        return setting
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return "text" if isatty is not None and isatty() else "json"
 
 
 class RequestContextFilter(logging.Filter):
@@ -74,21 +112,24 @@ def log_request(
         )
 
 
-def log_config(level: str = "INFO", *, access: bool = True) -> dict[str, Any]:
-    """`logging.config.dictConfig` settings: JSON lines on stderr for Stockroom and uvicorn.
+def log_config(
+    level: str = "INFO", *, access: bool = True, log_format: LogFormat = "json"
+) -> dict[str, Any]:
+    """`logging.config.dictConfig` settings: lines on stderr for Stockroom and uvicorn.
 
-    `access=False` leaves out the per-request lines (errors and warnings are still logged).
+    `access=False` leaves out the per-request lines (errors and warnings are still logged);
+    `log_format` is json, text, or auto (text when stderr is a terminal).
     """
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"request": {"()": RequestContextFilter}},
-        "formatters": {"json": {"()": JsonFormatter}},
+        "formatters": {"json": {"()": JsonFormatter}, "text": {"()": TextFormatter}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stderr",
-                "formatter": "json",
+                "formatter": chosen_format(log_format),
                 "filters": ["request"],
             }
         },

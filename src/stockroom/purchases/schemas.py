@@ -3,40 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from decimal import Decimal
-from typing import Annotated
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from stockroom.fields import LocationId, Money, PositiveQuantity, Text, Timestamp
 from stockroom.movements.schemas import Movement
 
 MAX_LINES = 500
-MAX_QUANTITY = 1_000_000_000
-
-
-def rfc3339_utc(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
-Timestamp = Annotated[datetime, PlainSerializer(rfc3339_utc, return_type=str)]
 
 
 class PurchaseLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: uuid.UUID
-    quantity: int = Field(strict=True, gt=0, le=MAX_QUANTITY, description="Units received, > 0.")
-    cost_per_unit: Decimal = Field(
-        ge=0,
-        max_digits=18,
-        decimal_places=4,
+    quantity: PositiveQuantity = Field(description="Units received, > 0.")
+    cost_per_unit: Money = Field(
         description="What one unit cost: a decimal ≥ 0 with at most 4 places, as a JSON "
         'number or a string ("3.25"). Moves the product\'s weighted average cost.',
         examples=["3.25"],
     )
-    location_id: int | None = Field(
-        None, strict=True, description="Required when the product is location-aware."
+    location_id: LocationId | None = Field(
+        None, description="Required when the product is location-aware."
     )
 
 
@@ -48,7 +35,7 @@ class PurchaseCreate(BaseModel):
         validation_alias=AliasChoices("site_id", "workspace_id"),
         description="Receiving site (alias `workspace_id`); defaults to the current site.",
     )
-    reference: str | None = Field(
+    reference: Text | None = Field(
         None, min_length=1, max_length=255, examples=["PO-1042"], description="E.g. the PO."
     )
     lines: list[PurchaseLineIn] = Field(min_length=1, max_length=MAX_LINES)

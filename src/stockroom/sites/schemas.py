@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from stockroom.fields import Text, Timestamp
 
-def _rfc3339_utc(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
-Timestamp = Annotated[datetime, PlainSerializer(_rfc3339_utc, return_type=str)]
-Name = Annotated[str, Field(min_length=1, max_length=200, examples=["Downtown shop"])]
+Name = Annotated[Text, Field(min_length=1, max_length=200, examples=["Downtown shop"])]
 AllowNegativeStock = Annotated[
     bool,
     Field(
@@ -75,4 +70,4 @@ class Location(BaseModel):
 class LocationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: Annotated[str, Field(min_length=1, max_length=200, examples=["Shelf A3"])]
+    name: Annotated[Text, Field(min_length=1, max_length=200, examples=["Shelf A3"])]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from stockroom.adjustments.schemas import MAX_QUANTITY
+from stockroom.fields import LocationId, PositiveQuantity, Text
 from stockroom.movements.schemas import Movement
 
 
@@ -20,26 +19,16 @@ class TransferRequest(BaseModel):
         validation_alias=AliasChoices("destination_site_id", "destination_workspace_id"),
         description="Site of the brand that receives the stock (alias `destination_workspace_id`).",
     )
-    quantity: Annotated[
-        int,
-        Field(
-            strict=True,
-            gt=0,
-            le=MAX_QUANTITY,
-            description="How many units move; a plain JSON integer above 0.",
-        ),
-    ]
-    reference: str | None = Field(None, max_length=255)
-    notes: str | None = Field(None, max_length=1000)
-    source_location_id: int | None = Field(
-        None,
-        strict=True,
-        description="Location at the source; required for location-aware products.",
+    quantity: PositiveQuantity = Field(
+        description="How many units move; a plain JSON integer above 0."
     )
-    destination_location_id: int | None = Field(
-        None,
-        strict=True,
-        description="Location at the destination; required for location-aware products.",
+    reference: Text | None = Field(None, max_length=255)
+    notes: Text | None = Field(None, max_length=1000)
+    source_location_id: LocationId | None = Field(
+        None, description="Location at the source; required for location-aware products."
+    )
+    destination_location_id: LocationId | None = Field(
+        None, description="Location at the destination; required for location-aware products."
     )
     site_id: uuid.UUID | None = Field(
         None,

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Annotated
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from stockroom.auth.principal import Role
-
-
-def _rfc3339_utc(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
-Timestamp = Annotated[datetime, PlainSerializer(_rfc3339_utc, return_type=str)]
+from stockroom.fields import Text, Timestamp
 
 # Deliberately loose (one @, a dot in the domain, no spaces): the address is a login name
 # here, not a mailbox we write to.
@@ -43,7 +35,7 @@ class Me(User):
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    email: str = Field(
+    email: Text = Field(
         max_length=320,
         pattern=EMAIL_PATTERN,
         description="Unique in the brand, compared in lower case.",

@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Numeric, TypeDecorator, Uuid
+from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, TypeDecorator, Uuid
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeEngine
+
+from stockroom.fields import MONEY_CONTEXT, MONEY_DIGITS, MONEY_PLACES, MONEY_STEP
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -43,8 +46,42 @@ class UTCDateTime(TypeDecorator[datetime]):
         return moment.astimezone(UTC)
 
 
-# Money: exact on PostgreSQL; SQLite has no decimal type, so it is rounded back to 4 places.
-Money = Numeric(18, 4, asdecimal=True)
+class MoneyType(TypeDecorator[Decimal]):
+    """Money, exact on both databases: numeric(18, 4) on PostgreSQL, a scaled integer on SQLite.
+
+    SQLite has no decimal type: a NUMERIC column holds a float, which cannot tell
+    99999999999999.9999 from 1e14. There the amount is stored in ten-thousandths, as a
+    64-bit integer (the largest, 999999999999999999, fits; migration 0003 converted the
+    old values). The declared column type stays NUMERIC(18, 4), whose affinity keeps an
+    integer an integer. Any arithmetic on money happens in Python (`MONEY_CONTEXT`), never
+    in SQL, where SQLite would turn it back into floats.
+    """
+
+    impl = Numeric(MONEY_DIGITS, MONEY_PLACES, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(MONEY_DIGITS, MONEY_PLACES, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        amount = Decimal(value).quantize(MONEY_STEP, context=MONEY_CONTEXT)
+        if dialect.name == "sqlite":
+            return int(amount.scaleb(MONEY_PLACES, context=MONEY_CONTEXT))
+        return amount
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-MONEY_PLACES, context=MONEY_CONTEXT)
+        return Decimal(value)
+
+
+Money = MoneyType()
 
 
 def utcnow() -> datetime:
