@@ -58,7 +58,7 @@ bench: install
 
 # Mutation testing of src/stockroom/ledger/ against the ledger-related tests, SQLite only
 # (tools/mutate.py; TESTING.md has the score and every survivor). Not part of `make test`:
-# ~40 min on this two-core machine under load. MUTATE_ARGS: --jobs N, --only writer.py,
+# about an hour for all 439 mutants on this shared two-core machine. MUTATE_ARGS: --jobs N, --only writer.py,
 # --exclude 'a -k expression', --list, --show N, --timeout S, --output FILE.
 MUTATE_ARGS ?= --jobs 2
 mutate: install
