@@ -58,8 +58,9 @@ bench: install
 
 # Mutation testing of src/stockroom/ledger/ against the ledger-related tests, SQLite only
 # (tools/mutate.py; TESTING.md has the score and every survivor). Not part of `make test`:
-# about an hour for all 439 mutants on this shared two-core machine. MUTATE_ARGS: --jobs N, --only writer.py,
-# --exclude 'a -k expression', --list, --show N, --timeout S, --output FILE.
+# about an hour for all 439 mutants on this shared two-core machine. MUTATE_ARGS: --jobs N,
+# --only writer.py, --pick writer.py#27, --exclude 'a -k expression', --list, --show N,
+# --timeout S, --output FILE.
 MUTATE_ARGS ?= --jobs 2
 mutate: install
 	$(BIN)/python -m tools.mutate $(MUTATE_ARGS)
