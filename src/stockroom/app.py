@@ -12,6 +12,7 @@ from stockroom.auth.token_cache import TOKEN_CACHE
 from stockroom.catalog.router import router as catalog_router
 from stockroom.dashboard.router import router as dashboard_router
 from stockroom.db.engine import create_engine, create_sessionmaker
+from stockroom.db.replica import create_read_engine, read_sessionmaker
 from stockroom.health.router import router as health_router
 from stockroom.http.errors import install_error_handlers
 from stockroom.idempotency.middleware import RequestGuard
@@ -53,10 +54,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        # The replica (STOCKROOM_READ_DATABASE_URL) for lists, reports and CSV exports;
+        # without one, those read the primary. See stockroom.db.replica.
+        read_engine = create_read_engine(settings)
+        app.state.read_engine = read_engine or engine
+        app.state.read_sessionmaker = read_sessionmaker(read_engine)
         try:
             yield
         finally:
             await engine.dispose()
+            if read_engine is not None:
+                await read_engine.dispose()
 
     app = FastAPI(
         title="Stockroom",

@@ -150,6 +150,9 @@ CASES: dict[tuple[str, str], Case] = {
         None,
         "hidden",
     ),
+    ("GET", "/inventory/movements.csv"): Case(
+        lambda w: ("/inventory/movements.csv", None, {"site_id": str(w.a1)}), 422, None, 403
+    ),
     ("GET", "/inventory/movements/{movement_id}"): Case(
         lambda w: (f"/inventory/movements/{w.ids['adjustment']}", None, None), 404, None, 404
     ),

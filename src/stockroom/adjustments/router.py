@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Query
 from stockroom.adjustments import service
 from stockroom.adjustments.schemas import AdjustmentRequest, SingleAdjustment
 from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.db.replica import ReadSession
 from stockroom.http.errors import error_responses
 from stockroom.movements.schemas import Movement, MovementList
 from stockroom.pagination import Page, Paging
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/inventory/adjustments", tags=["Inventory adjustments
     responses=error_responses(401, 403, 422),
 )
 async def list_inventory_adjustments(
-    session: Session,
+    session: ReadSession,
     principal: CurrentPrincipal,
     paging: Paging,
     site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,

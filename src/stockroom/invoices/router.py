@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.db.replica import ReadSession
 from stockroom.http.errors import error_responses
 from stockroom.invoices import service
 from stockroom.invoices.schemas import Invoice, InvoiceCreate
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/invoices", tags=["Invoices"])
     responses=error_responses(401, 403, 422),
 )
 async def list_invoices(
-    session: Session,
+    session: ReadSession,
     principal: CurrentPrincipal,
     paging: Paging,
     site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.db.replica import ReadSession
 from stockroom.http.errors import error_responses
 from stockroom.pagination import Page, Paging
 from stockroom.purchases import service
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/purchases", tags=["Purchases"])
     responses=error_responses(401, 403, 422),
 )
 async def list_purchases(
-    session: Session,
+    session: ReadSession,
     principal: CurrentPrincipal,
     paging: Paging,
     site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.db.replica import ReadSession
 from stockroom.http.errors import error_responses
 from stockroom.pagination import Page, Paging
 from stockroom.stock import service
@@ -46,7 +47,7 @@ async def get_product_stock(
     responses=error_responses(401, 403, 422),
 )
 async def list_stock_levels(
-    session: Session,
+    session: ReadSession,
     principal: CurrentPrincipal,
     paging: Paging,
     site_id: SiteQuery = None,
@@ -68,7 +69,7 @@ async def list_stock_levels(
     responses=error_responses(401, 403, 422),
 )
 async def list_low_stock(
-    session: Session,
+    session: ReadSession,
     principal: CurrentPrincipal,
     site_header: SiteHeader,
     paging: Paging,

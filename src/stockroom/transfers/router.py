@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.db.replica import ReadSession
 from stockroom.errors import NotFound
 from stockroom.http.errors import error_responses
 from stockroom.movements.schemas import Movement
@@ -62,7 +63,7 @@ async def create_stock_transfer(
     responses=error_responses(401, 403, 422),
 )
 async def list_stock_transfers(
-    session: Session,
+    session: ReadSession,
     principal: CurrentPrincipal,
     site_header: SiteHeader,
     paging: Paging,
