@@ -26,11 +26,11 @@ STEPS = [
     ("current site lookup", r"resolve_current_site|load_site"),
     ("product/location check", r"check_line_targets"),
     ("ledger: level writes + movement insert", r"post_movements"),
-    ("commit / session close", r"get_session"),
+    ("commit / session close", r"get_session|RequestTransaction\._end|RequestTransaction\.close"),
     ("response model + JSON", r"serialize_response|jsonable_encoder|render |model_validate|dumps"),
     ("request parsing + validation", r"request_body_to_args|solve_dependencies|_validate|body "),
     ("middleware + routing (Starlette, FastAPI, stockroom)", r"starlette/|fastapi/|stockroom/"),
-    ("uvicorn HTTP", r"uvicorn/|httptools"),
+    ("uvicorn HTTP", r"uvicorn/|httptools|h11/|serving\.py"),
 ]
 # SQLAlchemy's async layer runs each Session.execute/commit in a greenlet whose stack does
 # not show the coroutine that called it: that work is one bucket, whichever step it served.

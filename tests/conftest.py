@@ -26,7 +26,27 @@ from stockroom.settings import Settings
 from tests.factories import Database
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-BACKENDS = ["sqlite", "postgres"]
+# "pgbouncer" is the postgres database reached through a PgBouncer in transaction pooling
+# mode (tests/services.py); only the suites below (and tests marked `pgbouncer`) run on it.
+BACKENDS = ["sqlite", "postgres", "pgbouncer"]
+PGBOUNCER_SUITES = ("tests/idempotency/", "tests/concurrency/test_hammer.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the pgbouncer backend for the suites that run through PgBouncer; drop it elsewhere."""
+    root = Path(str(config.rootpath))
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or callspec.params.get("backend") != "pgbouncer":
+            kept.append(item)
+            continue
+        path = Path(str(item.path)).relative_to(root).as_posix()
+        wanted = path.startswith(PGBOUNCER_SUITES) or item.get_closest_marker("pgbouncer")
+        (kept if wanted else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def postgres_admin_url() -> str:
@@ -105,6 +125,15 @@ def postgres_url(postgres_server: str | None) -> Iterator[str]:
         _drop_postgres_database(postgres_server, url)
 
 
+@pytest.fixture(scope="session")
+def pgbouncer_url(postgres_url: str) -> Iterator[str]:
+    """The test database through a PgBouncer (transaction pooling) started for this run."""
+    from tests.services import running_pgbouncer
+
+    with running_pgbouncer(postgres_url) as port:
+        yield make_url(postgres_url).set(port=port).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -116,7 +145,7 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, backend: str) -> Settings:
     # Small idle pools (xdist workers and test servers share PostgreSQL's 100 connections)
     # and a patient lock timeout: a loaded CI machine must not turn a queue into a 503.
     return Settings(
@@ -124,6 +153,8 @@ def settings(database_url: str) -> Settings:
         pool_size=5,
         pool_max_overflow=25,
         lock_timeout_seconds=30,
+        pool_timeout_seconds=30,
+        database_pooler="pgbouncer" if backend == "pgbouncer" else "none",
     )
 
 

@@ -20,6 +20,7 @@ SERVER_ENV = {
     "STOCKROOM_POOL_SIZE": "6",
     "STOCKROOM_POOL_MAX_OVERFLOW": "6",
     "STOCKROOM_LOCK_TIMEOUT_SECONDS": "30",
+    "STOCKROOM_POOL_TIMEOUT_SECONDS": "30",
 }
 
 
@@ -63,8 +64,12 @@ def start_server(
     port: int | None = None,
     env: dict[str, str] | None = None,
 ) -> Server:
+    from tests.services import is_pooled
+
     port = port or free_port()
     log = _server_log()
+    if is_pooled(database_url):
+        env = {"STOCKROOM_DATABASE_POOLER": "pgbouncer", **(env or {})}
     process = subprocess.Popen(
         [
             sys.executable,

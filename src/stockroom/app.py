@@ -11,17 +11,19 @@ from fastapi import FastAPI
 from stockroom.adjustments.router import router as adjustments_router
 from stockroom.auth.token_cache import TOKEN_CACHE
 from stockroom.catalog.router import router as catalog_router
+from stockroom.counts.router import router as counts_router
 from stockroom.dashboard.router import router as dashboard_router
 from stockroom.db.engine import create_engine, create_sessionmaker
+from stockroom.db.replica import create_read_engine, read_sessionmaker
 from stockroom.health.router import router as health_router
 from stockroom.http.errors import install_error_handlers
-from stockroom.idempotency.middleware import RequestGuard
 from stockroom.initial_stock.router import router as initial_stock_router
 from stockroom.invoices.router import router as invoices_router
 from stockroom.movements.router import router as movements_router
 from stockroom.observability.middleware import RequestObservability
 from stockroom.observability.router import router as metrics_router
 from stockroom.openapi import install_openapi
+from stockroom.pipeline import RequestPipeline
 from stockroom.purchases.router import router as purchases_router
 from stockroom.reservations.router import router as reservations_router
 from stockroom.settings import Settings, get_settings
@@ -37,6 +39,7 @@ ROUTERS = [
     initial_stock_router,
     stock_router,
     reservations_router,
+    counts_router,
     movements_router,
     invoices_router,
     purchases_router,
@@ -67,6 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     stop=stop,
                 )
             )
+        # The replica (STOCKROOM_READ_DATABASE_URL) for lists, reports and CSV exports;
+        # without one, those read the primary. See stockroom.db.replica.
+        read_engine = create_read_engine(settings)
+        app.state.read_engine = read_engine or engine
+        app.state.read_sessionmaker = read_sessionmaker(read_engine)
         try:
             yield
         finally:
@@ -74,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if worker is not None:
                 await worker
             await engine.dispose()
+            if read_engine is not None:
+                await read_engine.dispose()
 
     app = FastAPI(
         title="Stockroom",
@@ -85,7 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     TOKEN_CACHE.ttl_seconds = settings.auth_cache_seconds
     install_error_handlers(app)
     install_openapi(app)
-    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    # HEAD, authentication, body guards, the request's transaction, Idempotency-Key.
+    app.add_middleware(RequestPipeline, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestObservability)  # outermost: ids, times and counts every request
     for router in ROUTERS:
         app.include_router(router)

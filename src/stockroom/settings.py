@@ -15,8 +15,19 @@ class Settings(BaseSettings):
 
     # A plain SQLite file in the working directory; a postgresql:// URL runs on PostgreSQL.
     database_url: str = "sqlite:///stockroom.db"
-    pool_size: int = 20
-    pool_max_overflow: int = 20
+    # A read replica (postgresql://...) for lists, reports and CSV exports; unset: the primary.
+    read_database_url: str | None = None
+    # "pgbouncer": the URLs point at a transaction-mode pooler (PgBouncer); no startup
+    # parameters beyond the basics and no named prepared statements kept across transactions.
+    # "none": straight to PostgreSQL (or a session-mode pooler).
+    database_pooler: Literal["none", "pgbouncer"] = "none"
+    # Per worker process (and again for the replica's pool when one is set): see the
+    # connection budget in docs/running.md. 2 instances x 4 workers x 10 + headroom < 100.
+    pool_size: int = 5
+    pool_max_overflow: int = 5
+    # Seconds a request waits for a free pooled connection before it is answered
+    # 503 `unavailable` with Retry-After (never an unbounded wait).
+    pool_timeout_seconds: float = 5.0
     # Seconds a writer waits for a lock before the request becomes a 503 `unavailable`.
     lock_timeout_seconds: float = 5.0
     statement_timeout_seconds: float = 30.0
@@ -30,6 +41,10 @@ class Settings(BaseSettings):
     rate_limit: str = ""
     # Shared by every worker when set (e.g. redis://127.0.0.1:6379/0); per process otherwise.
     redis_url: str = ""
+    # `stockroom serve`: an idle keep-alive connection is closed after this many seconds; a
+    # request must arrive whole (head and body) within the read timeout (see serving.py).
+    keep_alive_seconds: float = 5.0
+    request_read_timeout_seconds: float = 30.0
     # Seconds a worker may keep using a token → user lookup (see auth/token_cache.py).
     auth_cache_seconds: float = 5.0
     # Run the background worker (reservation expiry) inside this server process;

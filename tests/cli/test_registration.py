@@ -29,6 +29,7 @@ def test_groups_and_commands_are_reachable_by_their_names() -> None:
         "locations",
         "users",
         "tokens",
+        "counts",
         "import",
         "export",
         "reservations",

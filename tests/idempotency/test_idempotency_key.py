@@ -11,14 +11,15 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, update
 
+from stockroom.auth.tokens import load_principal
 from stockroom.db.models import IdempotencyKey, StockMovement
 from stockroom.db.models.base import utcnow
+from stockroom.idempotency.calls import caller_fingerprint
 from stockroom.idempotency.store import (
     LEASE,
     Claim,
     claim_key,
     purge_expired_keys,
-    request_fingerprint,
 )
 from tests.factories import Brand, Database, create_brand_with_admin, create_product, put_stock
 
@@ -210,7 +211,9 @@ async def test_a_claim_whose_worker_died_is_taken_over_after_the_lease(
     brand = await create_brand_with_admin(db)
     product = await create_product(brand)
     body = json.dumps({"product_id": str(product), "quantity": 3}).encode()
-    fingerprint = request_fingerprint("POST", "/inventory/adjustments", b"", body)
+    async with db.sessionmaker() as session:
+        admin = await load_principal(session, brand.admin.token)
+    fingerprint = caller_fingerprint("POST", "/inventory/adjustments", b"", body, admin, None)
     # A claim with no response: what a worker killed in the middle of the request leaves.
     async with db.transaction() as session:
         assert (await claim_key(session, brand.id, "orphan", fingerprint)).outcome is Claim.new

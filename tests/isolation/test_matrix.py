@@ -13,6 +13,8 @@ says how to call it on A's things, and what each caller gets:
   thing (a movement at a site you may not read), or — for lists — nothing of A1.
 
 A route in the schema without an entry here fails the test: new routes must join it.
+The same holds for the query string: every write that takes a current site is called
+again naming A1 only in its query (`site_id`, `workspace_id`), with the same answers due.
 """
 
 from __future__ import annotations
@@ -91,6 +93,18 @@ async def fresh_invoice(w: World, client: httpx.AsyncClient) -> dict[str, str]:
     return {"invoice": response.json()["id"]}
 
 
+async def fresh_count(w: World, client: httpx.AsyncClient) -> dict[str, str]:
+    response = await client.post(
+        "/inventory/counts", headers=w.a.admin.headers, json={"site_id": str(w.a1)}
+    )
+    assert response.status_code == 201, response.text
+    return {"count": response.json()["id"]}
+
+
+def count_lines(w: World) -> dict[str, Any]:
+    return {"lines": [{"product_id": str(w.product), "counted_quantity": 50}]}
+
+
 async def fresh_reservation(w: World, client: httpx.AsyncClient) -> dict[str, str]:
     response = await client.post(
         "/inventory/reservations",
@@ -154,6 +168,38 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/inventory/low-stock"): Case(
         lambda w: ("/inventory/low-stock", None, {"site_id": str(w.a1)}), 422, None, 403
     ),
+    ("GET", "/inventory/counts"): Case(
+        lambda w: ("/inventory/counts", None, None), "hidden", None, "hidden"
+    ),
+    ("POST", "/inventory/counts"): Case(
+        lambda w: ("/inventory/counts", {"site_id": str(w.a1), **count_lines(w)}, None),
+        422,
+        403,
+        403,
+    ),
+    ("GET", "/inventory/counts/{count_id}"): Case(
+        lambda w: (f"/inventory/counts/{w.ids['count']}", None, None), 404, None, 404
+    ),
+    ("PUT", "/inventory/counts/{count_id}/lines"): Case(
+        lambda w: (f"/inventory/counts/{w.ids['count']}/lines", count_lines(w), None),
+        404,
+        403,
+        404,
+    ),
+    ("POST", "/inventory/counts/{count_id}/complete"): Case(
+        lambda w: (f"/inventory/counts/{w.ids['count']}/complete", {}, None),
+        404,
+        403,
+        404,
+        fresh=fresh_count,
+    ),
+    ("POST", "/inventory/counts/{count_id}/cancel"): Case(
+        lambda w: (f"/inventory/counts/{w.ids['count']}/cancel", None, None),
+        404,
+        403,
+        404,
+        fresh=fresh_count,
+    ),
     ("POST", "/inventory/reservations"): Case(
         lambda w: (
             "/inventory/reservations",
@@ -192,6 +238,9 @@ CASES: dict[tuple[str, str], Case] = {
         422,
         None,
         "hidden",
+    ),
+    ("GET", "/inventory/movements.csv"): Case(
+        lambda w: ("/inventory/movements.csv", None, {"site_id": str(w.a1)}), 422, None, 403
     ),
     ("GET", "/inventory/movements/{movement_id}"): Case(
         lambda w: (f"/inventory/movements/{w.ids['adjustment']}", None, None), 404, None, 404
@@ -286,6 +335,68 @@ CASES: dict[tuple[str, str], Case] = {
 }
 
 
+def at_a1_by_query(path: str, body: Callable[[World], dict[str, Any]], alias: str = "site_id"):  # type: ignore[no-untyped-def]
+    """A write that names its site, A1, only in the query string."""
+    return lambda w: (path, body(w), {alias: str(w.a1)})
+
+
+def one_line(w: World) -> dict[str, Any]:
+    return {"product_id": str(w.product), "quantity": 1}
+
+
+# (method, path, query parameter) → what each caller gets when A1 is named only there.
+QUERY_SITE_CASES: dict[tuple[str, str, str], Case] = {
+    ("POST", "/inventory/adjustments", "site_id"): Case(
+        at_a1_by_query("/inventory/adjustments", one_line), 422, 403, 403
+    ),
+    ("POST", "/inventory/adjustments", "workspace_id"): Case(
+        at_a1_by_query(
+            "/inventory/adjustments",
+            lambda w: {"products": [one_line(w)], "reason": "found"},
+            "workspace_id",
+        ),
+        422,
+        403,
+        403,
+    ),
+    ("POST", "/inventory/transfers", "site_id"): Case(
+        at_a1_by_query(
+            "/inventory/transfers", lambda w: {**one_line(w), "destination_site_id": str(w.a2)}
+        ),
+        422,
+        403,
+        403,
+    ),
+    ("POST", "/inventory/initial-stock", "site_id"): Case(
+        at_a1_by_query(
+            "/inventory/initial-stock",
+            lambda w: {"products": [{"product_id": w.ids["product"], "quantity": 5}]},
+        ),
+        422,
+        403,
+        403,
+        fresh=fresh_product,
+    ),
+    ("POST", "/invoices", "workspace_id"): Case(
+        at_a1_by_query(
+            "/invoices", lambda w: {"lines": [{**one_line(w), "unit_price": "2"}]}, "workspace_id"
+        ),
+        422,
+        403,
+        403,
+    ),
+    ("POST", "/inventory/counts", "site_id"): Case(
+        at_a1_by_query("/inventory/counts", lambda w: count_lines(w)), 422, 403, 403
+    ),
+    ("POST", "/purchases", "site_id"): Case(
+        at_a1_by_query("/purchases", lambda w: {"lines": [{**one_line(w), "cost_per_unit": "1"}]}),
+        422,
+        403,
+        403,
+    ),
+}
+
+
 @pytest.fixture
 async def world(client: httpx.AsyncClient, db: Database) -> World:
     a = await create_brand_with_admin(db, name="Brand A")
@@ -337,6 +448,7 @@ async def world(client: httpx.AsyncClient, db: Database) -> World:
     )
     w.ids.update(await fresh_invoice(w, client))
     w.ids.update(await fresh_reservation(w, client))
+    w.ids.update(await fresh_count(w, client))
     return w
 
 
@@ -348,6 +460,20 @@ def schema_routes(client_app: Any) -> set[tuple[str, str]]:
 def test_every_route_in_the_schema_has_an_entry_in_the_matrix(app: Any) -> None:
     missing = schema_routes(app) - set(CASES) - PUBLIC
     assert not missing, f"add these routes to the isolation matrix: {sorted(missing)}"
+
+
+def test_every_write_taking_a_site_in_its_query_has_a_query_case(app: Any) -> None:
+    schema = app.openapi()
+    takes_query_site = {
+        ("POST", path)
+        for path, ops in schema["paths"].items()
+        for method, op in ops.items()
+        if method == "post"
+        and any(p["in"] == "query" and p["name"] == "site_id" for p in op.get("parameters", []))
+    }
+    covered = {(method, path) for method, path, _ in QUERY_SITE_CASES}
+    assert takes_query_site, "no write takes site_id in its query?"
+    assert not takes_query_site - covered, f"add query cases: {sorted(takes_query_site - covered)}"
 
 
 def a_ids(w: World) -> list[str]:
@@ -384,8 +510,19 @@ def check(response: httpx.Response, expected: int | Hidden | None, w: World, who
 async def test_each_caller_gets_exactly_what_the_contract_allows(
     client: httpx.AsyncClient, world: World, method: str, path: str
 ) -> None:
-    case = CASES[(method, path)]
-    w = world
+    await each_caller(client, world, method, CASES[(method, path)])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "parameter"), sorted(QUERY_SITE_CASES), ids=lambda v: str(v)
+)
+async def test_a_site_named_in_the_query_is_checked_like_one_in_the_body(
+    client: httpx.AsyncClient, world: World, method: str, path: str, parameter: str
+) -> None:
+    await each_caller(client, world, method, QUERY_SITE_CASES[(method, path, parameter)])
+
+
+async def each_caller(client: httpx.AsyncClient, w: World, method: str, case: Case) -> None:
 
     async def call_for() -> Call:
         if case.fresh is not None:

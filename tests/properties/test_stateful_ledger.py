@@ -1,11 +1,17 @@
 """A hypothesis state machine against the live API and a plain in-memory model.
 
 Random sequences of adjustments, transfers, invoices (with and without a reservation),
-voids, purchases and reservations (created, released whole or in part, extended) over two
-sites and two products. After every step the API must agree with the model: each
-product's on hand, reserved and available per site, the low-stock list of each site (by
-available), and the movements report's sums. Expiry is not modelled here (the holds last
-15 minutes); tests/reservations proves it with a controllable clock.
+voids, purchases, reservations (created, released whole or in part, extended) and stock
+counts (start, record lines, complete) over two sites and two products. After every step
+the API must agree with the model: each product's on hand, reserved and available per site,
+the low-stock list of each site (by available), and the movements report's sums. Expiry is
+not modelled here (the holds last 15 minutes); tests/reservations proves it with a
+controllable clock.
+
+A write names its site in any of the ways the contract allows (body `site_id`, query
+`site_id` or `workspace_id`, `X-Site-Id`); and Idempotency-Keys are retried by their own
+caller (a replay, nothing written again) and by other callers — a viewer and a manager
+without access to the sites, and another admin — who never get the stored answer.
 """
 
 from __future__ import annotations
@@ -44,25 +50,76 @@ class Api:
     client: httpx.Client
     headers: dict[str, str]
 
-    def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        return self.client.post(path, headers=self.headers, json=body)
+    def post(
+        self,
+        path: str,
+        body: dict[str, Any],
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return self.client.post(
+            path, headers={**self.headers, **(headers or {})}, json=body, params=params
+        )
 
     def get(self, path: str, **params: Any) -> httpx.Response:
         return self.client.get(path, headers=self.headers, params=params)
 
 
+# How a write names its site: the contract's four ways (API.md, "Auth and scope").
+SITE_NAMINGS = ("body", "query site_id", "query workspace_id", "X-Site-Id")
+
+
+def name_site(
+    how: str, site_id: str, body: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """(body, query, headers) of a write naming `site_id` the way `how` says."""
+    if how == "body":
+        return {**body, "site_id": site_id}, {}, {}
+    if how == "query site_id":
+        return body, {"site_id": site_id}, {}
+    if how == "query workspace_id":
+        return body, {"workspace_id": site_id}, {}
+    return body, {}, {"X-Site-Id": site_id}
+
+
+@dataclass
+class Others:
+    """Tokens of other callers of the demo brand, granted no site of the machine's."""
+
+    viewer: dict[str, str]
+    manager: dict[str, str]
+    admin: dict[str, str]
+
+
+def _cli(database_url: str, *args: str) -> Any:
+    done = subprocess.run(
+        [sys.executable, "-m", "stockroom.cli", *args, "--json"],
+        env={**os.environ, "STOCKROOM_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(done.stdout)
+
+
 @pytest.fixture(scope="module")
-def live(database_url: str) -> Iterator[tuple[Server, str]]:
+def live(database_url: str) -> Iterator[tuple[Server, str, Others]]:
     with running_server(database_url, workers=1) as server:
-        demo = subprocess.run(
-            [sys.executable, "-m", "stockroom.cli", "demo", "--json"],
-            env={**os.environ, "STOCKROOM_DATABASE_URL": database_url},
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-        yield server, str(json.loads(demo.stdout)["token"])
+        token = str(_cli(database_url, "demo")["token"])
+        tokens: dict[str, dict[str, str]] = {}
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            for role in ("viewer", "manager", "admin"):
+                created = client.post(
+                    "/users",
+                    headers={"Authorization": f"Bearer {token}"},
+                    json={"email": f"{role}-{uuid.uuid4().hex[:8]}@example.com", "role": role},
+                )
+                assert created.status_code == 201, created.text
+                issued = _cli(database_url, "tokens", "create", "--user", created.json()["id"])
+                tokens[role] = {"Authorization": f"Bearer {issued['token']}"}
+        yield server, token, Others(tokens["viewer"], tokens["manager"], tokens["admin"])
 
 
 @dataclass
@@ -78,6 +135,14 @@ class Hold:
     id: str
     site: int
     remaining: dict[int, int]  # product → units still held
+    closed: bool = False
+
+
+@dataclass
+class CountModel:
+    id: str
+    site: int
+    lines: dict[int, tuple[int, int]] = field(default_factory=dict)  # product → (counted, expected)
     closed: bool = False
 
 
@@ -109,7 +174,7 @@ class Model:
         return None
 
 
-def make_machine(api: Api) -> type[RuleBasedStateMachine]:
+def make_machine(api: Api, others: Others) -> type[RuleBasedStateMachine]:
     class LedgerMachine(RuleBasedStateMachine):
         """Two fresh sites and products per run; the demo brand's admin drives the API."""
 
@@ -117,6 +182,7 @@ def make_machine(api: Api) -> type[RuleBasedStateMachine]:
             super().__init__()
             self.model = Model()
             self.invoices: list[Invoice] = []
+            self.counts: list[CountModel] = []
             self.sites: list[str] = []
             self.products: list[str] = []
 
@@ -139,22 +205,72 @@ def make_machine(api: Api) -> type[RuleBasedStateMachine]:
             product=st.integers(0, 1),
             site=st.integers(0, 1),
             quantity=st.integers(-6, 8).filter(bool),
+            how=st.sampled_from(SITE_NAMINGS),
         )
-        def adjust(self, product: int, site: int, quantity: int) -> None:
-            response = api.post(
-                "/inventory/adjustments",
-                {
-                    "product_id": self.products[product],
-                    "site_id": self.sites[site],
-                    "quantity": quantity,
-                },
+        def adjust(self, product: int, site: int, quantity: int, how: str) -> None:
+            body, params, headers = name_site(
+                how, self.sites[site], {"product_id": self.products[product], "quantity": quantity}
             )
+            response = api.post("/inventory/adjustments", body, params=params, headers=headers)
+            self._expect_adjustment(response, product, site, quantity)
+
+        def _expect_adjustment(
+            self, response: httpx.Response, product: int, site: int, quantity: int
+        ) -> bool:
+            """Check an adjustment's answer against the model (and apply it); True if written."""
             if self.model.get(product, site) + quantity >= 0:
                 assert response.status_code == 201, response.text
+                assert response.json()["site_id"] == self.sites[site]
                 self.model.add(product, site, quantity)
+                return True
+            assert response.status_code == 422
+            assert response.json()["error"]["code"] == "insufficient_stock"
+            return False
+
+        @rule(
+            product=st.integers(0, 1),
+            site=st.integers(0, 1),
+            quantity=st.integers(-6, 8).filter(bool),
+            how=st.sampled_from(SITE_NAMINGS),
+            other=st.sampled_from(("viewer", "manager", "admin")),
+        )
+        def retried_with_its_key(
+            self, product: int, site: int, quantity: int, how: str, other: str
+        ) -> None:
+            """A keyed write, retried by another caller, then by its own: one write at most."""
+            body, params, headers = name_site(
+                how, self.sites[site], {"product_id": self.products[product], "quantity": quantity}
+            )
+            headers = {**headers, "Idempotency-Key": uuid.uuid4().hex}
+            first = api.post("/inventory/adjustments", body, params=params, headers=headers)
+            written = self._expect_adjustment(first, product, site, quantity)
+
+            stranger = api.client.post(
+                "/inventory/adjustments",
+                headers={**headers, **getattr(others, other)},
+                json=body,
+                params=params,
+            )
+            assert "idempotent-replayed" not in stranger.headers
+            if written:
+                # Never the stored answer: the key belongs to another request.
+                assert stranger.status_code == 422, stranger.text
+                assert stranger.json()["error"]["code"] == "idempotency_conflict"
+            elif other == "admin":
+                # The refused first request released its key: this is a new request.
+                self._expect_adjustment(stranger, product, site, quantity)
             else:
-                assert response.status_code == 422
-                assert response.json()["error"]["code"] == "insufficient_stock"
+                assert stranger.status_code == 403, stranger.text
+
+            again = api.post("/inventory/adjustments", body, params=params, headers=headers)
+            if written:
+                assert again.status_code == 201
+                assert again.headers.get("idempotent-replayed") == "true"
+                assert again.json() == first.json()
+            else:
+                assert again.status_code in (201, 422, 409), again.text
+                if again.status_code == 201 and "idempotent-replayed" not in again.headers:
+                    self.model.add(product, site, quantity)
 
         @rule(product=st.integers(0, 1), source=st.integers(0, 1), quantity=st.integers(1, 6))
         def transfer(self, product: int, source: int, quantity: int) -> None:
@@ -322,23 +438,78 @@ def make_machine(api: Api) -> type[RuleBasedStateMachine]:
                 for p, q in invoice.lines.items():
                     self.model.add(p, invoice.site, q)
 
-        @rule(product=st.integers(0, 1), site=st.integers(0, 1), quantity=st.integers(1, 6))
-        def purchase(self, product: int, site: int, quantity: int) -> None:
+        @rule(
+            product=st.integers(0, 1),
+            site=st.integers(0, 1),
+            quantity=st.integers(1, 6),
+            how=st.sampled_from(SITE_NAMINGS),
+        )
+        def purchase(self, product: int, site: int, quantity: int, how: str) -> None:
+            line = {"product_id": self.products[product], "quantity": quantity}
+            body, params, headers = name_site(
+                how, self.sites[site], {"lines": [{**line, "cost_per_unit": "1.25"}]}
+            )
+            response = api.post("/purchases", body, params=params, headers=headers)
+            assert response.status_code == 201, response.text
+            assert response.json()["site_id"] == self.sites[site]
+            self.model.add(product, site, quantity)
+
+        @rule(site=st.integers(0, 1))
+        def start_count(self, site: int) -> None:
             response = api.post(
-                "/purchases",
-                {
-                    "site_id": self.sites[site],
-                    "lines": [
-                        {
-                            "product_id": self.products[product],
-                            "quantity": quantity,
-                            "cost_per_unit": "1.25",
-                        }
-                    ],
-                },
+                "/inventory/counts", {"site_id": self.sites[site], "product_ids": self.products}
             )
             assert response.status_code == 201, response.text
-            self.model.add(product, site, quantity)
+            self.counts.append(CountModel(response.json()["id"], site))
+
+        @precondition(lambda self: bool(self.counts))
+        @rule(pick=st.integers(0, 100), product=st.integers(0, 1), counted=st.integers(0, 10))
+        def record_count_line(self, pick: int, product: int, counted: int) -> None:
+            count = self.counts[pick % len(self.counts)]
+            response = api.client.put(
+                f"/inventory/counts/{count.id}/lines",
+                headers=api.headers,
+                json={
+                    "lines": [{"product_id": self.products[product], "counted_quantity": counted}]
+                },
+            )
+            if count.closed:
+                assert response.status_code == 422
+                assert response.json()["error"]["code"] == "count_closed"
+                return
+            assert response.status_code == 200, response.text
+            # The line's expected is the stock at this instant; the latest entry wins, but
+            # one repeating the line's figure leaves it as it was counted.
+            if count.lines.get(product, (None, 0))[0] != counted:
+                count.lines[product] = (counted, self.model.get(product, count.site))
+            [line] = [
+                line
+                for line in response.json()["lines"]
+                if line["product_id"] == self.products[product]
+            ]
+            assert (line["counted_quantity"], line["expected"]) == count.lines[product]
+
+        @precondition(lambda self: bool(self.counts))
+        @rule(pick=st.integers(0, 100))
+        def complete_count(self, pick: int) -> None:
+            count = self.counts[pick % len(self.counts)]
+            response = api.post(f"/inventory/counts/{count.id}/complete", {})
+            if count.closed:
+                assert response.status_code == 422
+                assert response.json()["error"]["code"] == "count_closed"
+                return
+            changes = {p: counted - expected for p, (counted, expected) in count.lines.items()}
+            if any(self.model.get(p, count.site) + d < 0 for p, d in changes.items()):
+                assert response.status_code == 422
+                assert response.json()["error"]["code"] == "insufficient_stock"
+                return
+            assert response.status_code == 200, response.text
+            count.closed = True
+            for p, d in changes.items():
+                self.model.add(p, count.site, d)
+            assert sorted(m["quantity"] for m in response.json()["movements"]) == sorted(
+                d for d in changes.values() if d
+            )
 
         @invariant()
         def stock_matches_the_model(self) -> None:
@@ -406,13 +577,13 @@ def make_machine(api: Api) -> type[RuleBasedStateMachine]:
 
 
 def test_random_sequences_of_stock_operations_agree_with_a_simple_model(
-    live: tuple[Server, str],
+    live: tuple[Server, str, Others],
 ) -> None:
-    server, token = live
+    server, token, others = live
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         api = Api(client, {"Authorization": f"Bearer {token}"})
         run_state_machine_as_test(
-            make_machine(api),
+            make_machine(api, others),
             settings=settings(
                 max_examples=EXAMPLES,
                 stateful_step_count=STEPS,

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body, Query
 
 from stockroom.adjustments import service
 from stockroom.adjustments.schemas import AdjustmentRequest, SingleAdjustment
-from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
+from stockroom.db.replica import ReadSession
 from stockroom.http.errors import error_responses
 from stockroom.movements.schemas import Movement, MovementList
 from stockroom.pagination import Page, Paging
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/inventory/adjustments", tags=["Inventory adjustments
     responses=error_responses(401, 403, 422),
 )
 async def list_inventory_adjustments(
-    session: Session,
+    session: ReadSession,
     principal: CurrentPrincipal,
     paging: Paging,
     site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
@@ -47,7 +48,7 @@ async def list_inventory_adjustments(
 async def create_inventory_adjustment(
     session: Session,
     principal: CurrentPrincipal,
-    site_header: SiteHeader,
+    site_choice: CurrentSiteChoice,
     body: Annotated[AdjustmentRequest, Body()],
 ) -> Movement | MovementList:
     """Record a signed stock change with its reason, or a batch of them (all or nothing).
@@ -57,7 +58,7 @@ async def create_inventory_adjustment(
     negative stock (`insufficient_stock`); with `expected_on_hand` nothing is written unless
     the level is exactly that number (`stale_quantity`).
     """
-    rows = await service.create_adjustment(session, principal, body, site_header)
+    rows = await service.create_adjustment(session, principal, body, site_choice)
     movements = [Movement.model_validate(r) for r in rows]
     if isinstance(body, SingleAdjustment):
         return movements[0]

@@ -8,7 +8,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.adjustments.schemas import BatchAdjustment, SingleAdjustment
-from stockroom.auth.current_site import Access, check_site_access, load_site, resolve_current_site
+from stockroom.auth.current_site import (
+    Access,
+    SiteChoice,
+    check_site_access,
+    load_site,
+)
 from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped
 from stockroom.db.models import StockMovement
@@ -21,12 +26,10 @@ async def create_adjustment(
     session: AsyncSession,
     principal: Principal,
     body: SingleAdjustment | BatchAdjustment,
-    header_site: uuid.UUID | None,
+    site_choice: SiteChoice,
 ) -> list[dict[str, Any]]:
     """Apply one adjustment or a whole batch (all lines or none); return the movements."""
-    site = await resolve_current_site(
-        session, principal, explicit=body.site_id, header=header_site, access=Access.write
-    )
+    site = await site_choice.resolve(session, principal, Access.write, body=body.site_id)
     if isinstance(body, SingleAdjustment):
         drafts = [
             MovementDraft(

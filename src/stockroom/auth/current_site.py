@@ -1,4 +1,10 @@
-"""The current site of a request: explicit `site_id`, else `X-Site-Id`, else the user's default."""
+"""The current site: `site_id` of the body or query, else `X-Site-Id`, else the user's default.
+
+Every route that acts on a current site resolves it here (`SiteChoice.resolve`, or
+`resolve_current_site` for a GET whose only explicit site is its query), so the rule of the
+contract ("Auth and scope") has one implementation. A body and a query that both name a
+site must name the same one (422 otherwise).
+"""
 
 from __future__ import annotations
 
@@ -85,3 +91,41 @@ async def resolve_current_site(
     site = await load_site(session, principal, site_id, field=field)
     check_site_access(principal, site, access)
     return site
+
+
+def explicit_site(
+    first: uuid.UUID | None, second: uuid.UUID | None, *, field: str = "site_id"
+) -> uuid.UUID | None:
+    """One site named twice (body and query, or `site_id` and its alias) must be the same."""
+    if first is not None and second is not None and first != second:
+        raise ValidationFailed(
+            "The request names two different sites.",
+            [field_error(field, f"{second} differs from {first} named elsewhere in the request")],
+        )
+    return first if first is not None else second
+
+
+@dataclass(frozen=True, slots=True)
+class SiteChoice:
+    """What a request says about its current site outside its body: the query and `X-Site-Id`."""
+
+    query: uuid.UUID | None = None
+    header: uuid.UUID | None = None
+
+    async def resolve(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        access: Access,
+        *,
+        body: uuid.UUID | None = None,
+    ) -> SiteRef:
+        """The current site: `body`'s site or the query's (equal when both), else the header's,
+        else the caller's default; checked for `access`."""
+        return await resolve_current_site(
+            session,
+            principal,
+            explicit=explicit_site(body, self.query),
+            header=self.header,
+            access=access,
+        )

@@ -8,6 +8,9 @@ from enum import StrEnum
 
 from stockroom.errors import Forbidden
 
+# Where the request pipeline leaves the authenticated caller in the ASGI scope's state.
+PRINCIPAL_STATE = "stockroom.principal"
+
 
 class Role(StrEnum):
     admin = "admin"

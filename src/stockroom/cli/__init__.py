@@ -1,5 +1,5 @@
 """The `stockroom` command: serve, migrate, demo data, brands, sites, locations, users, tokens,
-CSV import and export, verify, reservations, the background worker.
+CSV import and export, stock counts, verify, reservations, the background worker.
 
 Every command has a table for people by default and `--json` for scripts (the JSON shapes are
 relied on: change them only by adding keys).
@@ -26,6 +26,7 @@ MODULES = (
     "locations",
     "users",
     "tokens",
+    "counts",
     "importer",
     "exporter",
     "reservations",

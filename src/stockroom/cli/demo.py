@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.auth.dependencies import load_principal
+from stockroom.auth.tokens import load_principal
 from stockroom.cli.common import JsonFlag, console, print_json, run
 from stockroom.demo import Demo, create_demo
 from stockroom.errors import Unauthenticated

@@ -16,6 +16,7 @@ from stockroom.cli.demo import demo_token
 from stockroom.db.migrate import upgrade_database
 from stockroom.observability.logs import log_config
 from stockroom.observability.metrics import MULTIPROC_ENV
+from stockroom.serving import uvicorn_options
 from stockroom.settings import get_settings
 
 
@@ -66,6 +67,7 @@ def serve(
         log_config=log_config(access=access_log, log_format=settings.log_format),
         log_level="info",
         access_log=False,
+        **uvicorn_options(settings),  # timeouts: idle and half-sent requests are closed
     )
 
 

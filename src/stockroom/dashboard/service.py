@@ -19,10 +19,9 @@ from sqlalchemy import BigInteger, Table, func, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.auth.dependencies import load_principal
 from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped, brand_scoped_columns
-from stockroom.auth.tokens import looks_like_token
+from stockroom.auth.tokens import load_principal, looks_like_token
 from stockroom.catalog.service import list_products
 from stockroom.db.models import Brand, Location, Product, Site, StockLevel, StockMovement, User
 from stockroom.db.models.base import utcnow

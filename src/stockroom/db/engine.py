@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import event
@@ -31,34 +32,82 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
-    url = async_url(settings.database_url)
+def create_engine(settings: Settings, *, pool: bool = True, url: str | None = None) -> AsyncEngine:
+    """The engine for `settings.database_url` (or `url`, e.g. the read replica's)."""
+    target = async_url(url or settings.database_url)
     kwargs: dict[str, Any] = {"echo": settings.log_sql}
-    if url.get_backend_name() == "sqlite":
-        return _create_sqlite_engine(url, settings, kwargs)
+    if target.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(target, settings, kwargs)
     if pool:
         kwargs |= {
             "pool_size": settings.pool_size,
             "max_overflow": settings.pool_max_overflow,
+            # A request waits this long for a connection, then gets 503 `unavailable`
+            # (sqlalchemy.exc.TimeoutError, mapped in stockroom.http.errors).
+            "pool_timeout": settings.pool_timeout_seconds,
             # No pre-ping round trip per request: SQLAlchemy invalidates the pool when a
             # query meets a dead connection (e.g. PostgreSQL restarted), so it recovers.
             "pool_pre_ping": False,
         }
     else:
         kwargs["poolclass"] = NullPool
-    lock_ms = int(settings.lock_timeout_seconds * 1000)
-    statement_ms = int(settings.statement_timeout_seconds * 1000)
+    timeouts = _timeouts(settings)
+    if settings.database_pooler == "pgbouncer":
+        return _create_pooled_engine(target, kwargs, timeouts)
     kwargs["connect_args"] = {
-        "server_settings": {
-            "lock_timeout": str(lock_ms),
-            "statement_timeout": str(statement_ms),
-            "idle_in_transaction_session_timeout": str(max(statement_ms, 60_000)),
-            "application_name": "stockroom",
-        },
+        "server_settings": {**timeouts, "application_name": "stockroom"},
         # asyncpg's per-connection statement cache works with SQLAlchemy's prepared statements.
         "prepared_statement_cache_size": 500,
     }
-    return create_async_engine(url, **kwargs)
+    return create_async_engine(target, **kwargs)
+
+
+def _timeouts(settings: Settings) -> dict[str, str]:
+    lock_ms = int(settings.lock_timeout_seconds * 1000)
+    statement_ms = int(settings.statement_timeout_seconds * 1000)
+    return {
+        "lock_timeout": str(lock_ms),
+        "statement_timeout": str(statement_ms),
+        "idle_in_transaction_session_timeout": str(max(statement_ms, 60_000)),
+    }
+
+
+def _prepared_statement_name() -> str:
+    return f"__stockroom_{uuid.uuid4().hex}__"
+
+
+def _create_pooled_engine(
+    url: URL, kwargs: dict[str, Any], timeouts: dict[str, str]
+) -> AsyncEngine:
+    """An engine for PostgreSQL behind PgBouncer in transaction pooling mode.
+
+    PgBouncer (1.18, Debian 12's) refuses startup parameters other than a few
+    (`lock_timeout` among the refused), hands each transaction any server connection, and
+    keeps no prepared statements from one transaction to the next. So: the timeouts are set
+    per transaction (`set_config(..., true)` = SET LOCAL, all three in one SELECT right after
+    BEGIN: one round trip per transaction); asyncpg's and SQLAlchemy's statement caches are
+    off; and every prepared statement gets a unique name, so two clients sharing a server
+    connection never collide on asyncpg's `__asyncpg_stmt_N__` names. Every statement
+    SQLAlchemy sends runs inside a transaction (it always BEGINs), so a statement is prepared
+    and executed on the same server connection.
+    """
+    kwargs["connect_args"] = {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": _prepared_statement_name,
+        "server_settings": {"application_name": "stockroom"},
+    }
+    engine = create_async_engine(url, **kwargs)
+    assignments = ", ".join(
+        f"set_config('{name}', '{value}', true)" for name, value in timeouts.items()
+    )
+    set_local = f"SELECT {assignments}"
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(set_local)
+
+    return engine
 
 
 def _create_sqlite_engine(url: URL, settings: Settings, kwargs: dict[str, Any]) -> AsyncEngine:

@@ -2,7 +2,7 @@
 
 A claim is committed on its own, before the work, so a second request with the same key
 (in this process or another) sees it at once and gets 409 instead of running twice. The
-response is stored by the work's own transaction (see `middleware`), so an acknowledged
+response is stored by the work's own transaction (see `calls`), so an acknowledged
 write and its stored response are committed together or not at all. A claim whose work
 died without finishing (a crash) is taken over after `LEASE`.
 """
@@ -31,9 +31,11 @@ PURGE_CHANCE = 0.01
 keys = cast(Table, IdempotencyKey.__table__)
 
 
-def request_fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
+def request_fingerprint(method: str, path: str, query: bytes, body: bytes, *context: bytes) -> str:
+    """What makes two requests the same one: these parts, and whatever else decides its meaning
+    (`context`: the caller, the `X-Site-Id` it sent, its default site; see `calls`)."""
     digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), query, body):
+    for part in (method.encode(), path.encode(), query, body, *context):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()

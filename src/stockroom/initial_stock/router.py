@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
 from stockroom.http.errors import error_responses
 from stockroom.initial_stock import service
 from stockroom.initial_stock.schemas import InitialStockRequest
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/inventory/initial-stock", tags=["Initial stock"])
 async def create_initial_stock(
     session: Session,
     principal: CurrentPrincipal,
-    site_header: SiteHeader,
+    site_choice: CurrentSiteChoice,
     body: Annotated[InitialStockRequest, Body()],
 ) -> MovementList:
     """Record the opening stock of 1–500 products at the current site, all or none.
@@ -37,5 +37,5 @@ async def create_initial_stock(
     `cost_per_unit` to the weighted average of the stock already held across the brand (at
     the old cost) and this quantity (at the new cost).
     """
-    rows = await service.create_initial_stock(session, principal, body, site_header)
+    rows = await service.create_initial_stock(session, principal, body, site_choice)
     return MovementList(data=[Movement.model_validate(r) for r in rows])

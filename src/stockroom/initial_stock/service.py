@@ -23,7 +23,7 @@ from typing import Any, cast
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.auth.current_site import Access, resolve_current_site
+from stockroom.auth.current_site import Access, SiteChoice
 from stockroom.auth.principal import Principal
 from stockroom.catalog.costs import average_in_costs
 from stockroom.db.models import Product, StockLevel, StockMovement
@@ -41,12 +41,10 @@ async def create_initial_stock(
     session: AsyncSession,
     principal: Principal,
     body: InitialStockRequest,
-    header_site: uuid.UUID | None,
+    site_choice: SiteChoice,
 ) -> list[dict[str, Any]]:
     """Write an `initial_stock` movement per line (all or none); return the movements."""
-    site = await resolve_current_site(
-        session, principal, explicit=body.site_id, header=header_site, access=Access.write
-    )
+    site = await site_choice.resolve(session, principal, Access.write, body=body.site_id)
     drafts = [
         MovementDraft(
             type="initial_stock",

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query
 
-from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
+from stockroom.db.replica import ReadSession
 from stockroom.http.errors import error_responses
 from stockroom.invoices import service
 from stockroom.invoices.schemas import Invoice, InvoiceCreate
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/invoices", tags=["Invoices"])
     responses=error_responses(401, 403, 422),
 )
 async def list_invoices(
-    session: Session,
+    session: ReadSession,
     principal: CurrentPrincipal,
     paging: Paging,
     site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
@@ -51,7 +52,7 @@ async def list_invoices(
 async def create_invoice(
     session: Session,
     principal: CurrentPrincipal,
-    site_header: SiteHeader,
+    site_choice: CurrentSiteChoice,
     body: Annotated[InvoiceCreate, Body()],
 ) -> Invoice:
     """Sell the lines at the current site: one `sale` movement (−quantity) per line.
@@ -60,7 +61,7 @@ async def create_invoice(
     every short line, and nothing is stored. `total` is the sum of quantity × unit_price.
     """
     return Invoice.model_validate(
-        await service.create_invoice(session, principal, body, site_header)
+        await service.create_invoice(session, principal, body, site_choice)
     )
 
 

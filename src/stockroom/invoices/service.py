@@ -16,7 +16,12 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.auth.current_site import Access, check_site_access, load_site, resolve_current_site
+from stockroom.auth.current_site import (
+    Access,
+    SiteChoice,
+    check_site_access,
+    load_site,
+)
 from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped, brand_scoped_columns
 from stockroom.db.models import Invoice, InvoiceLine, Site, StockMovement
@@ -35,12 +40,10 @@ _movement = StockMovement.__table__
 
 
 async def create_invoice(
-    session: AsyncSession, principal: Principal, body: InvoiceCreate, header_site: uuid.UUID | None
+    session: AsyncSession, principal: Principal, body: InvoiceCreate, site_choice: SiteChoice
 ) -> dict[str, Any]:
     """Sell the lines at the current site: the invoice, its lines and one sale movement each."""
-    site = await resolve_current_site(
-        session, principal, explicit=body.site_id, header=header_site, access=Access.write
-    )
+    site = await site_choice.resolve(session, principal, Access.write, body=body.site_id)
     targets = [
         LineTarget(f"lines[{i}].", line.product_id, site.id, line.location_id)
         for i, line in enumerate(body.lines)

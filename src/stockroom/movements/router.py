@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from sqlalchemy import Select
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session
+from stockroom.db.replica import ReadSession
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.fields import DEFAULT_PER_PAGE, LimitQuery, PageQuery, PerPageQuery
 from stockroom.http.errors import error_responses
@@ -54,26 +56,11 @@ def wants_csv(request: Request, format: str | None) -> bool:
     return best == CSV_MEDIA_TYPE
 
 
-_REPORT_RESPONSES = error_responses(401, 403, 422) | {
-    200: {
-        "description": "The movements, newest first: a numbered page, a keyset page "
-        "(with `cursor`/`limit`), or every matching row as CSV.",
-        "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
-    }
-}
+class CsvResponse(StreamingResponse):
+    media_type = CSV_MEDIA_TYPE
 
 
-@router.get(
-    "",
-    operation_id="listStockMovements",
-    summary="Stock movements report",
-    response_model=Page[Movement] | MovementCursorPage,
-    responses=_REPORT_RESPONSES,
-)
-async def list_stock_movements(
-    request: Request,
-    session: Session,
-    principal: CurrentPrincipal,
+async def report_filters(
     product_id: Annotated[uuid.UUID | None, Query(description="Only this product.")] = None,
     site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
     workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
@@ -84,6 +71,39 @@ async def list_stock_movements(
     end_date: Annotated[
         str | None, Query(description="Last day (YYYY-MM-DD, UTC), inclusive.")
     ] = None,
+) -> service.MovementFilters:
+    return service.MovementFilters(
+        product_id=product_id,
+        site_id=site_id or workspace_id,
+        type=type,
+        start_date=start_date,
+        end_date=end_date,
+    )
+
+
+ReportFilters = Annotated[service.MovementFilters, Depends(report_filters)]
+
+
+def csv_export(request: Request, query: Select[Any]) -> CsvResponse:
+    return CsvResponse(
+        service.movements_csv(request.app.state.read_engine, query),
+        media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="movements.csv"'},
+    )
+
+
+@router.get(
+    "",
+    operation_id="listStockMovements",
+    summary="Stock movements report",
+    response_model=Page[Movement] | MovementCursorPage,
+    responses=error_responses(401, 403, 422),
+)
+async def list_stock_movements(
+    request: Request,
+    session: ReadSession,
+    principal: CurrentPrincipal,
+    filters: ReportFilters,
     page: PageQuery | None = None,
     per_page: PerPageQuery | None = None,
     cursor: Annotated[
@@ -91,33 +111,23 @@ async def list_stock_movements(
         Query(max_length=512, description="Keyset paging: `meta.next_cursor` of the last page."),
     ] = None,
     limit: LimitQuery | None = None,
-    format: Annotated[
-        Literal["json", "csv"] | None,
-        Query(description="`csv` streams every matching row as CSV (like Accept: text/csv)."),
-    ] = None,
+    # The contract's `format=csv` (and `Accept: text/csv`) still answer CSV here; the
+    # document shows the CSV as its own operation so that this one has one response type.
+    format: Annotated[Literal["json", "csv"] | None, Query(include_in_schema=False)] = None,
 ) -> Page[Movement] | MovementCursorPage | StreamingResponse:
     """Movements at the sites you may read (or at one site), newest first, for auditing.
 
     Dates are inclusive calendar days in UTC. Page through with `page`/`per_page` (with a
-    total) or with `cursor`/`limit` (no total; fast at any depth). `Accept: text/csv` or
-    `format=csv` streams every matching row as CSV, without paging.
+    total) or with `cursor`/`limit` (no total; fast at any depth); with `cursor` or `limit`,
+    `page`/`per_page` may only be sent at their defaults (1, 25), and are then ignored.
+    The same rows as CSV: `exportStockMovements` (`/inventory/movements.csv`); this path
+    also answers CSV to `Accept: text/csv` or `format=csv`.
     """
-    filters = service.MovementFilters(
-        product_id=product_id,
-        site_id=site_id or workspace_id,
-        type=type,
-        start_date=start_date,
-        end_date=end_date,
-    )
     query = await service.movement_report_query(session, principal, filters)
     if wants_csv(request, format):
-        return StreamingResponse(
-            service.movements_csv(request.app.state.engine, query),
-            media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="movements.csv"'},
-        )
+        return csv_export(request, query)
     keyset = cursor is not None or limit is not None
-    if keyset and (page is not None or per_page is not None):
+    if keyset and (page not in (None, 1) or per_page not in (None, DEFAULT_PER_PAGE)):
         raise ValidationFailed(
             "Use either page/per_page or cursor/limit, not both.",
             [field_error("cursor", "cannot be combined with page/per_page")],
@@ -129,6 +139,29 @@ async def list_stock_movements(
     params = PageParams(page=page or 1, per_page=per_page or DEFAULT_PER_PAGE)
     data, meta = await service.movements_page(session, query, params)
     return Page[Movement](data=data, meta=meta)
+
+
+@router.get(
+    ".csv",
+    operation_id="exportStockMovements",
+    summary="Export stock movements as CSV",
+    response_class=CsvResponse,
+    responses=error_responses(401, 403, 422)
+    | {
+        200: {
+            "description": "Every matching movement, newest first, one per row, with a header "
+            "row naming the movement's fields.",
+            "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def export_stock_movements(
+    request: Request, session: ReadSession, principal: CurrentPrincipal, filters: ReportFilters
+) -> CsvResponse:
+    """The movements report's rows as CSV, streamed without paging; the filters are the
+    report's (`listStockMovements`)."""
+    query = await service.movement_report_query(session, principal, filters)
+    return csv_export(request, query)
 
 
 @router.get(

@@ -70,6 +70,7 @@ class RequestObservability:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        method = scope["method"]  # as sent: the pipeline serves a HEAD as a GET
         request_id = request_id_of(scope["headers"])
         context = RequestContext(request_id)
         reset = current_request.set(context)
@@ -109,7 +110,6 @@ class RequestObservability:
             # No answer at all: the client went away (nginx's "499 client closed request").
             status = status or 499
             route = route_template(scope, outer_root_path)
-            method = scope["method"]
             observe_request(method, route, status, seconds)
             path = route if route is not None else scope["path"][:_MAX_LOGGED_PATH]
             log_request(method, path, status, seconds, request_id, context.brand_id)

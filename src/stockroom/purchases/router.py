@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 
-from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
+from stockroom.db.replica import ReadSession
 from stockroom.http.errors import error_responses
 from stockroom.pagination import Page, Paging
 from stockroom.purchases import service
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/purchases", tags=["Purchases"])
     responses=error_responses(401, 403, 422),
 )
 async def list_purchases(
-    session: Session,
+    session: ReadSession,
     principal: CurrentPrincipal,
     paging: Paging,
     site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
@@ -46,7 +47,7 @@ async def list_purchases(
 async def create_purchase(
     session: Session,
     principal: CurrentPrincipal,
-    site_header: SiteHeader,
+    site_choice: CurrentSiteChoice,
     body: Annotated[PurchaseCreate, Body()],
 ) -> Purchase:
     """Receive the lines at the current site: one `purchase` movement (+quantity) per line.
@@ -56,7 +57,7 @@ async def create_purchase(
     or the purchase cost when it had none.
     """
     return Purchase.model_validate(
-        await service.create_purchase(session, principal, body, site_header)
+        await service.create_purchase(session, principal, body, site_choice)
     )
 
 

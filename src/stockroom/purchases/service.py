@@ -13,7 +13,12 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.auth.current_site import Access, check_site_access, load_site, resolve_current_site
+from stockroom.auth.current_site import (
+    Access,
+    SiteChoice,
+    check_site_access,
+    load_site,
+)
 from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped, brand_scoped_columns
 from stockroom.catalog.costs import average_in_costs
@@ -30,12 +35,10 @@ _level = StockLevel.__table__
 
 
 async def create_purchase(
-    session: AsyncSession, principal: Principal, body: PurchaseCreate, header_site: uuid.UUID | None
+    session: AsyncSession, principal: Principal, body: PurchaseCreate, site_choice: SiteChoice
 ) -> dict[str, Any]:
     """Receive the lines at the current site: one `purchase` movement each, costs averaged in."""
-    site = await resolve_current_site(
-        session, principal, explicit=body.site_id, header=header_site, access=Access.write
-    )
+    site = await site_choice.resolve(session, principal, Access.write, body=body.site_id)
     await check_line_targets(
         session,
         principal.brand_id,

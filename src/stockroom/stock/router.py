@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
+from stockroom.db.replica import ReadSession
 from stockroom.http.errors import error_responses
 from stockroom.pagination import Page, Paging
 from stockroom.stock import service
@@ -46,7 +47,7 @@ async def get_product_stock(
     responses=error_responses(401, 403, 422),
 )
 async def list_stock_levels(
-    session: Session,
+    session: ReadSession,
     principal: CurrentPrincipal,
     paging: Paging,
     site_id: SiteQuery = None,
@@ -68,12 +69,10 @@ async def list_stock_levels(
     responses=error_responses(401, 403, 422),
 )
 async def list_low_stock(
-    session: Session,
+    session: ReadSession,
     principal: CurrentPrincipal,
-    site_header: SiteHeader,
+    site_choice: CurrentSiteChoice,
     paging: Paging,
-    site_id: SiteQuery = None,
-    workspace_id: WorkspaceQuery = None,
 ) -> Page[LowStockItem]:
     """Active products whose on-hand at the site is below `min_stock`, biggest shortfall first.
 
@@ -81,6 +80,6 @@ async def list_low_stock(
     hand, so it is listed when its `min_stock` is above 0. Ties are ordered by SKU.
     """
     rows, meta = await service.low_stock(
-        session, principal, paging, site_id=site_id or workspace_id, header_site=site_header
+        session, principal, paging, site_id=site_choice.query, header_site=site_choice.header
     )
     return Page[LowStockItem](data=[LowStockItem.model_validate(r) for r in rows], meta=meta)

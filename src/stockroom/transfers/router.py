@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 
-from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
+from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
+from stockroom.db.replica import ReadSession
 from stockroom.errors import NotFound
 from stockroom.http.errors import error_responses
 from stockroom.movements.schemas import Movement
@@ -34,7 +35,7 @@ router = APIRouter(prefix="/inventory/transfers", tags=["Stock transfers"])
 async def create_stock_transfer(
     session: Session,
     principal: CurrentPrincipal,
-    site_header: SiteHeader,
+    site_choice: CurrentSiteChoice,
     body: Annotated[TransferRequest, Body()],
 ) -> TransferCreated:
     """Move stock from the current site to `destination_site_id`, both halves or neither.
@@ -45,7 +46,7 @@ async def create_stock_transfer(
     Not enough stock at the source → 422 `insufficient_stock`.
     """
     transfer_id, out_half, in_half = await service.create_transfer(
-        session, principal, body, site_header
+        session, principal, body, site_choice
     )
     return TransferCreated(
         transfer_id=transfer_id,
@@ -62,12 +63,10 @@ async def create_stock_transfer(
     responses=error_responses(401, 403, 422),
 )
 async def list_stock_transfers(
-    session: Session,
+    session: ReadSession,
     principal: CurrentPrincipal,
-    site_header: SiteHeader,
+    site_choice: CurrentSiteChoice,
     paging: Paging,
-    site_id: Annotated[uuid.UUID | None, Query(description="Current site.")] = None,
-    workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
     product_id: Annotated[uuid.UUID | None, Query(description="Only this product.")] = None,
     type_: Annotated[TransferType | None, Query(alias="type", description="Only one half.")] = None,
     sort: Annotated[
@@ -80,8 +79,8 @@ async def list_stock_transfers(
         session,
         principal,
         paging,
-        site_id=site_id or workspace_id,
-        header_site=site_header,
+        site_id=site_choice.query,
+        header_site=site_choice.header,
         product_id=product_id,
         type_=type_,
         sort=sort,

@@ -14,7 +14,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.auth.current_site import Access, load_site, resolve_current_site
+from stockroom.auth.current_site import (
+    Access,
+    SiteChoice,
+    load_site,
+    resolve_current_site,
+)
 from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped
 from stockroom.db.models import Product, StockMovement
@@ -31,12 +36,10 @@ async def create_transfer(
     session: AsyncSession,
     principal: Principal,
     body: TransferRequest,
-    header_site: uuid.UUID | None,
+    site_choice: SiteChoice,
 ) -> tuple[uuid.UUID, dict[str, Any], dict[str, Any]]:
     """Move `quantity` of a product between two sites; return the transfer id and both halves."""
-    source = await resolve_current_site(
-        session, principal, explicit=body.site_id, header=header_site, access=Access.write
-    )
+    source = await site_choice.resolve(session, principal, Access.write, body=body.site_id)
     destination = await load_site(
         session, principal, body.destination_site_id, field="destination_site_id"
     )

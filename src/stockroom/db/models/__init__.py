@@ -3,6 +3,7 @@
 from stockroom.db.models.base import Base
 from stockroom.db.models.catalog import Product
 from stockroom.db.models.commerce import Invoice, InvoiceLine, Purchase
+from stockroom.db.models.counts import StockCount, StockCountLine, StockCountProduct
 from stockroom.db.models.idempotency import IdempotencyKey
 from stockroom.db.models.ledger import NO_LOCATION, StockLevel, StockMovement
 from stockroom.db.models.reservations import Reservation, ReservationLine
@@ -22,6 +23,9 @@ __all__ = [
     "Reservation",
     "ReservationLine",
     "Site",
+    "StockCount",
+    "StockCountLine",
+    "StockCountProduct",
     "StockLevel",
     "StockMovement",
     "User",
