@@ -1,7 +1,7 @@
 """reservations: reserved units on levels, reservations and their lines, invoice link
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0005
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import stockroom.db.models.base
 
 revision: str = "0004"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
