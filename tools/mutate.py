@@ -41,7 +41,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "stockroom"
-TARGETS = ["ledger/writer.py", "ledger/rules.py", "ledger/lines.py", "ledger/verify.py"]
+TARGETS = [
+    "ledger/writer.py",
+    "ledger/rules.py",
+    "ledger/lines.py",
+    "ledger/verify.py",
+    "ledger/available.py",
+]
 # The tests that exercise the ledger; SQLite only (`-k sqlite` keeps the pure rule tests
 # too, which have no backend parameter, through the `or` below).
 TESTS = [
@@ -54,6 +60,16 @@ TESTS = [
     "tests/stock/test_product_stock.py",
     "tests/movements/test_ledger_scenario.py",
     "tests/observability/test_metrics.py",  # the writer's refusal and movement counters
+    # The reserved side (ledger/available.py); not test_cli_worker.py, whose real processes
+    # would run the unmutated module.
+    "tests/reservations/test_create.py",
+    "tests/reservations/test_sales.py",
+    "tests/reservations/test_release_extend.py",
+    "tests/reservations/test_expiry.py",
+    "tests/reservations/test_idempotency.py",
+    "tests/reservations/test_races.py",
+    "tests/reservations/test_dashboard.py",
+    "tests/stock/test_levels.py",
 ]
 SELECT = "sqlite or not postgres"
 
