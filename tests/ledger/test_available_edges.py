@@ -1,0 +1,58 @@
+"""The reserved side's fast path for a plain sale (`ledger/available.py`), at its edges.
+
+A sale on a level that holds nothing is one conditional UPDATE; these pin the two conditions
+a mutant of it got past every other test with (issue 9, item 11): the level must hold
+exactly nothing (one reserved unit already sends the sale to the full check), and the
+site whose rule lets stock go below zero must be the sale's own site.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.factories import (
+    Database,
+    create_brand_with_admin,
+    create_product,
+    create_site,
+    put_stock,
+)
+from tests.reservations.helpers import assert_ledger_sound, error_code, level, line, reserve, sell
+
+
+async def test_a_sale_may_not_take_the_one_reserved_unit(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    brand = await create_brand_with_admin(db)
+    product = await create_product(brand)
+    await put_stock(brand, product, 5)
+    assert (await reserve(client, brand, [line(product, 1)])).status_code == 201
+
+    all_of_it = await sell(client, brand, product, 5)
+
+    assert error_code(all_of_it) == "insufficient_available", all_of_it.text
+    [detail] = all_of_it.json()["error"]["details"]
+    assert (detail["available"], detail["requested"]) == (4, 5)
+    assert await level(client, brand, product) == {
+        "on_hand": 5,
+        "reserved": 1,
+        "available": 4,
+        "in_transit": 0,
+    }
+    assert (await sell(client, brand, product, 4)).status_code == 201
+    await assert_ledger_sound(db)
+
+
+async def test_another_sites_negative_stock_rule_does_not_let_a_sale_go_below_zero(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    brand = await create_brand_with_admin(db)
+    await create_site(brand, name="Market stall", allow_negative_stock=True)
+    product = await create_product(brand)
+    await put_stock(brand, product, 2)
+
+    response = await sell(client, brand, product, 3)
+
+    assert error_code(response) == "insufficient_stock", response.text
+    assert (await level(client, brand, product))["on_hand"] == 2
+    await assert_ledger_sound(db)
