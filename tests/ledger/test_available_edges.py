@@ -3,7 +3,8 @@
 A sale on a level that holds nothing is one conditional UPDATE; these pin the two conditions
 a mutant of it got past every other test with (issue 9, item 11): the level must hold
 exactly nothing (one reserved unit already sends the sale to the full check), and the
-site whose rule lets stock go below zero must be the sale's own site.
+site whose rule lets stock go below zero must be the sale's own site. And a reservation of a
+product the site never stocked is refused with the figures of an empty level.
 """
 
 from __future__ import annotations
@@ -55,4 +56,29 @@ async def test_another_sites_negative_stock_rule_does_not_let_a_sale_go_below_ze
 
     assert error_code(response) == "insufficient_stock", response.text
     assert (await level(client, brand, product))["on_hand"] == 2
+    await assert_ledger_sound(db)
+
+
+async def test_reserving_a_product_never_stocked_at_the_site_says_nothing_is_there(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    brand = await create_brand_with_admin(db)
+    product = await create_product(brand)
+
+    response = await reserve(client, brand, [line(product, 3)])
+
+    assert error_code(response) == "insufficient_available", response.text
+    [detail] = response.json()["error"]["details"]
+    assert {k: detail[k] for k in ("on_hand", "reserved", "available", "requested")} == {
+        "on_hand": 0,
+        "reserved": 0,
+        "available": 0,
+        "requested": 3,
+    }
+    assert await level(client, brand, product) == {
+        "on_hand": 0,
+        "reserved": 0,
+        "available": 0,
+        "in_transit": 0,
+    }
     await assert_ledger_sound(db)
