@@ -4,13 +4,16 @@ A sale on a level that holds nothing is one conditional UPDATE; these pin the tw
 a mutant of it got past every other test with (issue 9, item 11): the level must hold
 exactly nothing (one reserved unit already sends the sale to the full check), and the
 site whose rule lets stock go below zero must be the sale's own site. And a reservation of a
-product the site never stocked is refused with the figures of an empty level.
+product the site never stocked is refused with the figures of an empty level, and a site's
+negative-stock rule, read once, waives every line of the request at that site.
 """
 
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import update as sql_update
 
+from stockroom.db.models import Site
 from tests.factories import (
     Database,
     create_brand_with_admin,
@@ -90,4 +93,26 @@ async def test_reserving_a_product_never_stocked_at_the_site_says_nothing_is_the
         "available": 0,
         "in_transit": 0,
     }
+    await assert_ledger_sound(db)
+
+
+async def test_an_invoice_may_take_two_products_below_zero_at_a_site_allowing_it(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    brand = await create_brand_with_admin(db)
+    async with db.transaction() as session:
+        await session.execute(
+            sql_update(Site).where(Site.id == brand.site_id).values(allow_negative_stock=True)
+        )
+    tea, cups = await create_product(brand), await create_product(brand)
+    await put_stock(brand, tea, 1)
+    await put_stock(brand, cups, 1)
+    lines = [
+        {"product_id": str(product), "quantity": 3, "unit_price": "1"} for product in (tea, cups)
+    ]
+
+    response = await client.post("/invoices", headers=brand.admin.headers, json={"lines": lines})
+
+    assert response.status_code == 201, response.text
+    assert [(await level(client, brand, p))["on_hand"] for p in (tea, cups)] == [-2, -2]
     await assert_ledger_sound(db)
