@@ -140,8 +140,9 @@ def test_a_person_signs_in_sees_the_demo_stock_and_an_adjustment_in_the_chart(
             assert page.inner_text("#total-on-hand").startswith("68")
             levels = page.locator("#levels tbody tr").all_inner_texts()
             assert [" ".join(row.split()) for row in levels] == [
-                "Central warehouse 60",
-                "Downtown shop 8",
+                # site, on hand, reserved, available, in transit
+                "Central warehouse 60 0 60 0",
+                "Downtown shop 8 0 8 0",
             ]
             newest = " ".join(
                 page.locator("#product-movements tbody tr").first.inner_text().split()

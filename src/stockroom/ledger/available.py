@@ -23,12 +23,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.db.core import execute_core
-from stockroom.db.models import ReservationLine, Site, StockLevel
+from stockroom.db.models import ReservationLine
 from stockroom.db.models.ledger import NO_LOCATION
 from stockroom.errors import InsufficientAvailable
 from stockroom.ledger.rules import (
@@ -40,10 +39,16 @@ from stockroom.ledger.rules import (
     goes_short,
     level_key,
 )
+from stockroom.ledger.statements import (
+    APPLY,
+    KEY,
+    LOCK,
+    SITE_ALLOWS_NEGATIVE,
+    levels,
+    sites_allowing_negative,
+)
 
-levels = cast(Table, StockLevel.__table__)
 lines = cast(Table, ReservationLine.__table__)
-sites = cast(Table, Site.__table__)
 
 # Movement types that take units out of `available` (not only out of `on_hand`).
 DRAWS_ON_AVAILABLE = frozenset({"sale", "transfer_out"})
@@ -130,27 +135,14 @@ def _params(brand_id: uuid.UUID, change: _Change, now: datetime) -> dict[str, An
     }
 
 
-_KEY = and_(
-    levels.c.brand_id == bindparam("b_brand"),
-    levels.c.product_id == bindparam("b_product"),
-    levels.c.site_id == bindparam("b_site"),
-    levels.c.location_id == bindparam("b_location"),
-)
-# The site's rule read FOR SHARE, as the writer reads it (a PATCH of it waits for us).
-_SITE_ALLOWS_NEGATIVE = (
-    select(sites.c.allow_negative_stock)
-    .where(sites.c.id == bindparam("b_site"), sites.c.brand_id == bindparam("b_brand"))
-    .with_for_update(read=True)
-    .scalar_subquery()
-)
 # One outgoing line on a level that holds nothing: available is on_hand, so the writer's
 # one conditional statement decides (the common sale, with no reservations about).
 _UNRESERVED_SALE = (
     update(levels)
     .where(
-        _KEY,
+        KEY,
         levels.c.reserved == 0,
-        or_(levels.c.on_hand + bindparam("b_delta") >= 0, _SITE_ALLOWS_NEGATIVE.is_(True)),
+        or_(levels.c.on_hand + bindparam("b_delta") >= 0, SITE_ALLOWS_NEGATIVE.is_(True)),
     )
     .values(on_hand=levels.c.on_hand + bindparam("b_delta"), updated_at=bindparam("b_now"))
     .returning(levels.c.on_hand)
@@ -164,63 +156,10 @@ _UNRESERVED_SALE = (
 # below decides with every figure current.
 _RESERVE_ONE = (
     update(levels)
-    .where(_KEY, levels.c.on_hand - levels.c.reserved >= bindparam("b_reserved"))
+    .where(KEY, levels.c.on_hand - levels.c.reserved >= bindparam("b_reserved"))
     .values(reserved=levels.c.reserved + bindparam("b_reserved"), updated_at=bindparam("b_now"))
     .returning(levels.c.reserved)
 )
-
-
-def _insert(dialect: Any) -> Any:
-    return dialect.insert(levels).values(
-        brand_id=bindparam("b_brand"),
-        product_id=bindparam("b_product"),
-        site_id=bindparam("b_site"),
-        location_id=bindparam("b_location"),
-        on_hand=bindparam("b_delta"),
-        reserved=bindparam("b_reserved"),
-        updated_at=bindparam("b_now"),
-    )
-
-
-def _build_lock(dialect: Any) -> Any:
-    """Create missing levels at 0 or touch existing ones: every row ours, in VALUES order."""
-    stmt = _insert(dialect)
-    return stmt.on_conflict_do_update(
-        index_elements=[
-            levels.c.brand_id,
-            levels.c.product_id,
-            levels.c.site_id,
-            levels.c.location_id,
-        ],
-        set_={"on_hand": levels.c.on_hand},
-    ).returning(
-        levels.c.product_id,
-        levels.c.site_id,
-        levels.c.location_id,
-        levels.c.on_hand,
-        levels.c.reserved,
-    )
-
-
-def _build_apply(dialect: Any) -> Any:
-    stmt = _insert(dialect)
-    return stmt.on_conflict_do_update(
-        index_elements=[
-            levels.c.brand_id,
-            levels.c.product_id,
-            levels.c.site_id,
-            levels.c.location_id,
-        ],
-        set_={
-            "on_hand": levels.c.on_hand + stmt.excluded.on_hand,
-            "reserved": levels.c.reserved + stmt.excluded.reserved,
-            "updated_at": stmt.excluded.updated_at,
-        },
-    )
-
-
-_LOCK = {"postgresql": _build_lock(postgresql), "sqlite": _build_lock(sqlite)}
-_APPLY = {"postgresql": _build_apply(postgresql), "sqlite": _build_apply(sqlite)}
 
 
 def expired_holds_query(
@@ -279,7 +218,7 @@ async def apply_with_reserved(
             return []
     locked = await execute_core(
         session,
-        _LOCK[dialect],
+        LOCK[dialect],
         [_params(brand_id, c, now) | {"b_delta": 0, "b_reserved": 0} for c in changes],
     )
     current = {
@@ -307,7 +246,9 @@ async def apply_with_reserved(
         figures[change.key] = (on_hand, reserved - expired.get(k, 0))
     # The site's rule is read only when some line would break the strict one.
     failing = [c for c in changes if _judge(c, *figures[c.key], negative_ok=False)]
-    allow_negative = await _sites_allowing_negative(session, brand_id, failing)
+    allow_negative = await sites_allowing_negative(
+        session, brand_id, {c.key.site_id for c in failing}
+    )
     problems: list[Problem] = []
     unavailable: list[tuple[Problem, dict[str, Any]]] = []
     for change in failing:
@@ -328,7 +269,7 @@ async def apply_with_reserved(
             "Not enough available stock (units on hand are reserved); nothing was written.",
             [detail for _, detail in unavailable],
         )
-    await execute_core(session, _APPLY[dialect], [_params(brand_id, c, now) for c in changes])
+    await execute_core(session, APPLY[dialect], [_params(brand_id, c, now) for c in changes])
     return []
 
 
@@ -346,28 +287,6 @@ def _judge(
         detail = _unavailable_detail(change, on_hand, reserved, need)
         return Problem(ProblemKind.short, level_change, on_hand), detail
     return None
-
-
-async def _sites_allowing_negative(
-    session: AsyncSession, brand_id: uuid.UUID, changes: list[_Change]
-) -> set[uuid.UUID]:
-    candidates = {c.key.site_id for c in changes}
-    if not candidates:
-        return set()
-    return set(
-        (
-            await execute_core(
-                session,
-                select(sites.c.id)
-                .where(
-                    sites.c.brand_id == brand_id,
-                    sites.c.id.in_(candidates),
-                    sites.c.allow_negative_stock.is_(True),
-                )
-                .with_for_update(read=True),
-            )
-        ).scalars()
-    )
 
 
 def _unavailable_detail(change: _Change, on_hand: int, reserved: int, need: int) -> dict[str, Any]:

@@ -24,12 +24,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.db.core import execute_core
-from stockroom.db.models import Site, StockLevel, StockMovement
+from stockroom.db.models import StockMovement
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import InsufficientStock, StaleQuantity, Unavailable, field_error
 from stockroom.ledger.available import HoldDraft, apply_with_reserved, draws_on_available
@@ -42,11 +41,19 @@ from stockroom.ledger.rules import (
     level_changes,
     needs_negative,
 )
+from stockroom.ledger.statements import (
+    ALLOWS_NEGATIVE,
+    APPLY,
+    CREATE,
+    KEY,
+    LOCK,
+    SITE_ALLOWS_NEGATIVE,
+    levels,
+    sites_allowing_negative,
+)
 from stockroom.observability.metrics import count_insufficient_stock, count_movements_on_commit
 
-levels = cast(Table, StockLevel.__table__)
 movements = cast(Table, StockMovement.__table__)
-sites = cast(Table, Site.__table__)
 
 # A few conditional-write retries cover the read-committed race between a refused
 # UPDATE and the look that explains it (another writer changed the level in between).
@@ -151,124 +158,17 @@ def _detail(problem: Problem) -> dict[str, Any]:
     return detail
 
 
-# The level statements are built once (with bind parameters) and reused: building a
-# SQLAlchemy statement per request cost more Python time than running it.
-_KEY = and_(
-    levels.c.brand_id == bindparam("b_brand"),
-    levels.c.product_id == bindparam("b_product"),
-    levels.c.site_id == bindparam("b_site"),
-    levels.c.location_id == bindparam("b_location"),
-)
-# The site's rule, read FOR SHARE (PostgreSQL; SQLite has no row locks and needs none):
-# a PATCH turning negative stock off waits until the writes that relied on it commit, and
-# a write waits for such a PATCH and then reads its outcome.
-_ALLOWS_NEGATIVE = (
-    select(sites.c.allow_negative_stock)
-    .where(sites.c.id == bindparam("b_site"), sites.c.brand_id == bindparam("b_brand"))
-    .with_for_update(read=True)
-)
-# In the conditional UPDATE it comes after `on_hand + delta >= 0` in an OR: PostgreSQL
-# runs it (an InitPlan, evaluated when first needed) only for a write that goes below zero.
-_SITE_ALLOWS_NEGATIVE = _ALLOWS_NEGATIVE.scalar_subquery()
-_CURRENT = select(levels.c.on_hand).where(_KEY)
-
-
-def _build_upsert(dialect: Any) -> Any:
-    stmt = dialect.insert(levels).values(
-        brand_id=bindparam("b_brand"),
-        product_id=bindparam("b_product"),
-        site_id=bindparam("b_site"),
-        location_id=bindparam("b_location"),
-        on_hand=bindparam("b_delta"),
-        updated_at=bindparam("b_now"),
-    )
-    return stmt.on_conflict_do_update(
-        index_elements=[
-            levels.c.brand_id,
-            levels.c.product_id,
-            levels.c.site_id,
-            levels.c.location_id,
-        ],
-        set_={
-            "on_hand": levels.c.on_hand + stmt.excluded.on_hand,
-            "updated_at": stmt.excluded.updated_at,
-        },
-    ).returning(levels.c.on_hand)
-
-
-_UPSERT = {"postgresql": _build_upsert(postgresql), "sqlite": _build_upsert(sqlite)}
-
-
-def _build_lock(dialect: Any) -> Any:
-    """Insert the level at 0 if missing, else touch it (`on_hand = on_hand`): either way the
-    row is ours until commit. Run with many parameter sets it is ONE multi-row statement
-    (no `sort_by_parameter_order`: that makes SQLAlchemy send a row at a time); rows are
-    taken in VALUES order, which is our sorted order, and read back by key."""
-    stmt = dialect.insert(levels).values(
-        brand_id=bindparam("b_brand"),
-        product_id=bindparam("b_product"),
-        site_id=bindparam("b_site"),
-        location_id=bindparam("b_location"),
-        on_hand=bindparam("b_delta"),
-        updated_at=bindparam("b_now"),
-    )
-    return stmt.on_conflict_do_update(
-        index_elements=[
-            levels.c.brand_id,
-            levels.c.product_id,
-            levels.c.site_id,
-            levels.c.location_id,
-        ],
-        set_={"on_hand": levels.c.on_hand},
-    ).returning(
-        levels.c.product_id,
-        levels.c.site_id,
-        levels.c.location_id,
-        levels.c.on_hand,
-    )
-
-
-_LOCK = {"postgresql": _build_lock(postgresql), "sqlite": _build_lock(sqlite)}
-
-
-def _build_create(dialect: Any) -> Any:
-    """Create a level holding the change, only if it still does not exist: the one write of
-    a new level whose rules were judged against "no level" (on hand 0). When another
-    writer created it meanwhile nothing is written and nothing returned (PostgreSQL waits
-    for that writer to commit first), and the caller judges the row that now exists."""
-    return (
-        dialect.insert(levels)
-        .values(
-            brand_id=bindparam("b_brand"),
-            product_id=bindparam("b_product"),
-            site_id=bindparam("b_site"),
-            location_id=bindparam("b_location"),
-            on_hand=bindparam("b_delta"),
-            updated_at=bindparam("b_now"),
-        )
-        .on_conflict_do_nothing(
-            index_elements=[
-                levels.c.brand_id,
-                levels.c.product_id,
-                levels.c.site_id,
-                levels.c.location_id,
-            ]
-        )
-        .returning(levels.c.on_hand)
-    )
-
-
-_CREATE = {"postgresql": _build_create(postgresql), "sqlite": _build_create(sqlite)}
+_CURRENT = select(levels.c.on_hand).where(KEY)
 
 
 def _build_conditional_update(*, expected: bool, outgoing: bool) -> Any:
     """One statement that changes the level only if the rules hold at the moment of writing."""
-    conditions: list[Any] = [_KEY]
+    conditions: list[Any] = [KEY]
     if expected:
         conditions.append(levels.c.on_hand == bindparam("b_expected"))
     if outgoing:
         conditions.append(
-            or_(levels.c.on_hand + bindparam("b_delta") >= 0, _SITE_ALLOWS_NEGATIVE.is_(True))
+            or_(levels.c.on_hand + bindparam("b_delta") >= 0, SITE_ALLOWS_NEGATIVE.is_(True))
         )
     return (
         update(levels)
@@ -293,6 +193,7 @@ def _params(brand_id: uuid.UUID, change: LevelChange, now: datetime) -> dict[str
         "b_site": key.site_id,
         "b_location": key.location_id,
         "b_delta": change.delta,
+        "b_reserved": 0,
         "b_now": now,
     }
     if change.expected_on_hand is not None:
@@ -319,7 +220,7 @@ async def _apply_many(
     # the others' locks later, out of order, and opposing writers could deadlock.
     locked = await execute_core(
         session,
-        _LOCK[dialect],
+        LOCK[dialect],
         [_params(brand_id, change, now) | {"b_delta": 0} for change in changes],
     )
     current = {(row.product_id, row.site_id, row.location_id): row.on_hand for row in locked}
@@ -329,23 +230,7 @@ async def _apply_many(
         return int(current.get((key.product_id, key.site_id, key.location_id), 0))
 
     negative_sites = {c.key.site_id for c in changes if needs_negative(on_hand(c), c.delta)}
-    allow_negative: set[uuid.UUID] = set()
-    if negative_sites:
-        allow_negative = set(
-            (
-                await execute_core(
-                    session,
-                    select(sites.c.id)
-                    .where(
-                        sites.c.brand_id == brand_id,
-                        sites.c.id.in_(negative_sites),
-                        sites.c.allow_negative_stock.is_(True),
-                    )
-                    .order_by(sites.c.id)
-                    .with_for_update(read=True),
-                )
-            ).scalars()
-        )
+    allow_negative = await sites_allowing_negative(session, brand_id, negative_sites)
     problems = [
         problem
         for change in changes
@@ -359,7 +244,7 @@ async def _apply_many(
     if problems:
         return problems
     await execute_core(
-        session, _UPSERT[dialect], [_params(brand_id, change, now) for change in changes]
+        session, APPLY[dialect], [_params(brand_id, change, now) for change in changes]
     )
     return []
 
@@ -372,7 +257,7 @@ async def _apply(
     dialect = session.get_bind().dialect.name
     if change.delta >= 0 and change.expected_on_hand is None:
         # No condition to hold: add to the level, creating it if need be.
-        await execute_core(session, _UPSERT[dialect], params)
+        await execute_core(session, APPLY[dialect], params)
         return None
     conditional = _CONDITIONAL_UPDATE[(change.expected_on_hand is not None, change.delta < 0)]
     for _ in range(_ATTEMPTS):
@@ -382,12 +267,12 @@ async def _apply(
         current = (await execute_core(session, _CURRENT, params)).scalar()
         on_hand = 0 if current is None else int(current)
         allow_negative = needs_negative(on_hand, change.delta) and bool(
-            (await execute_core(session, _ALLOWS_NEGATIVE, params)).scalar()
+            (await execute_core(session, ALLOWS_NEGATIVE, params)).scalar()
         )
         problem = judge(change, on_hand, allow_negative=allow_negative)
         if problem is not None:
             return problem
-        if current is None and (await execute_core(session, _CREATE[dialect], params)).first():
+        if current is None and (await execute_core(session, CREATE[dialect], params)).first():
             return None  # the first movement of this level, judged against "no level"
         # The level moved (or was created) between the refused write and our look: again.
     raise Unavailable(
