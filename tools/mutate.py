@@ -47,6 +47,7 @@ TARGETS = [
     "ledger/lines.py",
     "ledger/verify.py",
     "ledger/available.py",
+    "ledger/statements.py",
 ]
 # The tests that exercise the ledger; SQLite only (`-k sqlite` keeps the pure rule tests
 # too, which have no backend parameter, through the `or` below).
