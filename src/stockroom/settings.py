@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     # parameters beyond the basics and no named prepared statements kept across transactions.
     # "none": straight to PostgreSQL (or a session-mode pooler).
     database_pooler: Literal["none", "pgbouncer"] = "none"
+    # The application_name this service's connections carry in pg_stat_activity (one per
+    # deployment lets an operator tell instances apart and count their connections).
+    database_application_name: str = "stockroom"
     # Per worker process (and again for the replica's pool when one is set): see the
     # connection budget in docs/running.md. 2 instances x 4 workers x 10 + headroom < 100.
     pool_size: int = 5

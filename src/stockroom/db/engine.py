@@ -53,9 +53,9 @@ def create_engine(settings: Settings, *, pool: bool = True, url: str | None = No
         kwargs["poolclass"] = NullPool
     timeouts = _timeouts(settings)
     if settings.database_pooler == "pgbouncer":
-        return _create_pooled_engine(target, kwargs, timeouts)
+        return _create_pooled_engine(target, kwargs, timeouts, settings.database_application_name)
     kwargs["connect_args"] = {
-        "server_settings": {**timeouts, "application_name": "stockroom"},
+        "server_settings": {**timeouts, "application_name": settings.database_application_name},
         # asyncpg's per-connection statement cache works with SQLAlchemy's prepared statements.
         "prepared_statement_cache_size": 500,
     }
@@ -77,7 +77,7 @@ def _prepared_statement_name() -> str:
 
 
 def _create_pooled_engine(
-    url: URL, kwargs: dict[str, Any], timeouts: dict[str, str]
+    url: URL, kwargs: dict[str, Any], timeouts: dict[str, str], application_name: str
 ) -> AsyncEngine:
     """An engine for PostgreSQL behind PgBouncer in transaction pooling mode.
 
@@ -95,7 +95,7 @@ def _create_pooled_engine(
         "statement_cache_size": 0,
         "prepared_statement_cache_size": 0,
         "prepared_statement_name_func": _prepared_statement_name,
-        "server_settings": {"application_name": "stockroom"},
+        "server_settings": {"application_name": application_name},
     }
     engine = create_async_engine(url, **kwargs)
     assignments = ", ".join(
