@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -24,6 +25,8 @@ from stockroom.observability.context import bind_brand
 TOKEN_PREFIX = "sr_"  # noqa: S105  (a marker, not a secret)
 # What people see to tell tokens apart (and pass to `tokens revoke`): "sr_" + 8 characters.
 DISPLAY_PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
+# Not in the secret's URL-safe alphabet, and allowed in a bearer token (RFC 6750 token68).
+BRAND_SEPARATOR = "."
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,22 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token() -> IssuedToken:
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+def issue_token(brand_id: uuid.UUID) -> IssuedToken:
+    # The brand rides along in clear after the secret ("sr_<secret>.<brand hex>"), so a lookup
+    # reads one brand's rows (one shard under Citus). It grants nothing: the hash covers it.
+    token = f"{TOKEN_PREFIX}{secrets.token_urlsafe(32)}{BRAND_SEPARATOR}{brand_id.hex}"
     return IssuedToken(token, hash_token(token), token[:DISPLAY_PREFIX_LENGTH])
+
+
+def token_brand(token: str) -> uuid.UUID | None:
+    """The brand a token names, or None for a token minted before tokens carried their brand."""
+    _, separator, brand_hex = token.rpartition(BRAND_SEPARATOR)
+    if not separator or len(brand_hex) != 32:
+        return None
+    try:
+        return uuid.UUID(hex=brand_hex)
+    except ValueError:
+        return None
 
 
 def looks_like_token(value: str) -> bool:
@@ -65,24 +81,24 @@ async def load_principal(session: AsyncSession, token: str) -> Principal:
     if cached is not None:
         bind_brand(cached.brand_id)
         return cached
-    rows = (
-        await execute_core(
-            session,
-            select(
-                ApiToken.token_hash,
-                User.id,
-                User.brand_id,
-                User.role,
-                User.default_site_id,
-                UserSite.site_id,
-            )
-            .join(User, User.id == ApiToken.user_id)
-            .outerjoin(
-                UserSite, (UserSite.user_id == User.id) & (UserSite.brand_id == User.brand_id)
-            )
-            .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None)),
+    # Joined on brand_id at every step: the three tables are co-located by brand (Citus).
+    query = (
+        select(
+            ApiToken.token_hash,
+            User.id,
+            User.brand_id,
+            User.role,
+            User.default_site_id,
+            UserSite.site_id,
         )
-    ).all()
+        .join(User, (User.brand_id == ApiToken.brand_id) & (User.id == ApiToken.user_id))
+        .outerjoin(UserSite, (UserSite.brand_id == User.brand_id) & (UserSite.user_id == User.id))
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+    )
+    brand_id = token_brand(token)
+    if brand_id is not None:
+        query = query.where(ApiToken.brand_id == brand_id)
+    rows = (await execute_core(session, query)).all()
     # The lookup is by an index on the hash; compare in constant time all the same.
     if not rows or not hmac.compare_digest(rows[0][0], token_hash):
         raise Unauthenticated("The token is unknown or has been revoked.")

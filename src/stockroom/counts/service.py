@@ -59,7 +59,12 @@ Key = tuple[uuid.UUID, int]  # (product_id, location_id or NO_LOCATION)
 def _upsert_lines(dialect: Any) -> Any:
     stmt = dialect.insert(_lines)
     return stmt.on_conflict_do_update(
-        index_elements=[_lines.c.count_id, _lines.c.product_id, _lines.c.location_id],
+        index_elements=[
+            _lines.c.brand_id,
+            _lines.c.count_id,
+            _lines.c.product_id,
+            _lines.c.location_id,
+        ],
         set_={
             "counted_quantity": stmt.excluded.counted_quantity,
             "expected": stmt.excluded.expected,
@@ -685,7 +690,7 @@ async def _uncounted(session: AsyncSession, principal: Principal, count: StockCo
 
 async def find_count(session: AsyncSession, count_id: uuid.UUID) -> StockCount:
     """Any brand's count by id (operators at the command line), or NotFound."""
-    count = await session.get(StockCount, count_id)
+    count = (await session.execute(select(StockCount).where(StockCount.id == count_id))).scalar()
     if count is None:
         raise NotFound(f"no count {count_id}")
     return count

@@ -123,12 +123,13 @@ async def verify_ledger(conn: AsyncConnection) -> Report:
     )
     location_elsewhere = (
         select(*level_columns, loc.c.site_id.label("location_site_id"))
-        .select_from(lv.outerjoin(loc, loc.c.id == lv.c.location_id))
+        .select_from(
+            # Location ids are numbered per brand: the brand is part of the location's key.
+            lv.outerjoin(loc, and_(loc.c.brand_id == lv.c.brand_id, loc.c.id == lv.c.location_id))
+        )
         .where(
             lv.c.location_id != NO_LOCATION,
-            (loc.c.id.is_(None))
-            | (loc.c.site_id != lv.c.site_id)
-            | (loc.c.brand_id != lv.c.brand_id),
+            (loc.c.id.is_(None)) | (loc.c.site_id != lv.c.site_id),
         )
     )
     outs = func.sum(case((m.c.type == "transfer_out", 1), else_=0))

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.auth.current_site import Access, check_site_access
@@ -26,14 +27,36 @@ async def create_site(
     return site
 
 
+# Concurrent creations in one brand draw the same number; the loser retries. Each retry
+# sees the winner's row (PostgreSQL blocks the loser's insert until the winner commits).
+_LOCATION_ID_ATTEMPTS = 8
+
+
 async def create_location(
     session: AsyncSession, brand_id: uuid.UUID, site_id: uuid.UUID, name: str
 ) -> Location:
-    """A new bin location inside a site (the site must already be checked to be the brand's)."""
-    location = Location(brand_id=brand_id, site_id=site_id, name=name)
-    session.add(location)
-    await session.flush()
-    return location
+    """A new bin location inside a site (the site must already be checked to be the brand's).
+
+    Its integer id is the brand's next number (1, 2, ...): drawn within the brand's own rows,
+    not from a sequence shared by every brand, which a sharded database cannot serve
+    (docs/scaling.md, "Location ids").
+    """
+    next_id = select(func.coalesce(func.max(Location.id), 0) + 1).where(
+        Location.brand_id == brand_id
+    )
+    attempts_left = _LOCATION_ID_ATTEMPTS
+    while True:
+        location_id = (await session.execute(next_id)).scalar_one()
+        location = Location(id=location_id, brand_id=brand_id, site_id=site_id, name=name)
+        try:
+            async with session.begin_nested():
+                session.add(location)
+        except IntegrityError:
+            attempts_left -= 1
+            if not attempts_left:
+                raise
+            continue
+        return location
 
 
 async def list_sites(
@@ -63,7 +86,8 @@ async def get_site(
 
 async def find_site(session: AsyncSession, site_id: uuid.UUID) -> Site:
     """Any brand's site by id (operators at the command line), or NotFound."""
-    site = await session.get(Site, site_id)
+    # By id alone: an operator names a site without its brand (ids are UUIDs, unique anyway).
+    site = (await session.execute(select(Site).where(Site.id == site_id))).scalar()
     if site is None:
         raise NotFound(f"no site {site_id}")
     return site

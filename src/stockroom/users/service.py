@@ -105,7 +105,7 @@ async def users_by_email(session: AsyncSession, brand_id: uuid.UUID) -> list[Use
 
 async def find_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     """Any brand's user by id (operators at the command line), or NotFound."""
-    user = await session.get(User, user_id)
+    user = (await session.execute(select(User).where(User.id == user_id))).scalar()
     if user is None:
         raise NotFound(f"no user {user_id}")
     return user
@@ -129,7 +129,7 @@ async def get_caller(session: AsyncSession, principal: Principal) -> User:
 
 async def create_token(session: AsyncSession, user: User) -> tuple[ApiToken, str]:
     """A new bearer token for the user; the clear token is returned once and never stored."""
-    issued = issue_token()
+    issued = issue_token(user.brand_id)
     token = ApiToken(
         brand_id=user.brand_id,
         user_id=user.id,

@@ -7,21 +7,56 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, TypeDecorator, Uuid
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKeyConstraint,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    TypeDecorator,
+    Uuid,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.schema import ColumnCollectionConstraint, Constraint, Table
 from sqlalchemy.types import TypeEngine
 
 from stockroom import clock
 from stockroom.fields import MONEY_CONTEXT, MONEY_DIGITS, MONEY_PLACES, MONEY_STEP
 
-NAMING_CONVENTION = {
+TENANT_KEY = "brand_id"
+
+
+def _fk_column(constraint: Constraint, _table: Table) -> str:
+    # A composite tenant key is named by its own column: (brand_id, site_id) -> sites is
+    # fk_<table>_site_id_sites, the name it had when it was single-column (migration 0011).
+    assert isinstance(constraint, ColumnCollectionConstraint)
+    names: list[str] = [column.name for column in constraint.columns]
+    own = [name for name in names if name != TENANT_KEY]
+    return own[-1] if own else names[0]
+
+
+NAMING_CONVENTION: dict[str, Any] = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "fk_column": _fk_column,
+    "fk": "fk_%(table_name)s_%(fk_column)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def tenant_key(*columns: str) -> PrimaryKeyConstraint:
+    """A tenant table's primary key: brand_id first (Citus distributes by it)."""
+    return PrimaryKeyConstraint(TENANT_KEY, *columns)
+
+
+def tenant_fk(column: str, referred_table: str) -> ForeignKeyConstraint:
+    """`(brand_id, column) -> referred(brand_id, id)`: a row cannot point into another brand."""
+    return ForeignKeyConstraint(
+        [TENANT_KEY, column], [f"{referred_table}.{TENANT_KEY}", f"{referred_table}.id"]
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):

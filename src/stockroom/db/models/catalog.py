@@ -9,18 +9,19 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from stockroom.db.models.base import Base, new_id, utcnow
+from stockroom.db.models.base import Base, new_id, tenant_key, utcnow
 
 
 class Product(Base):
     __tablename__ = "products"
     __table_args__ = (
+        tenant_key("id"),
         UniqueConstraint("brand_id", "sku"),
         CheckConstraint("min_stock >= 0", name="min_stock_not_negative"),
         Index("ix_products_brand_id_name", "brand_id", "name"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    id: Mapped[uuid.UUID] = mapped_column(default=new_id)
     brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"))
     sku: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))

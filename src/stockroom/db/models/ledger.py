@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from stockroom.db.models.base import Base, new_id, utcnow
+from stockroom.db.models.base import Base, new_id, tenant_fk, tenant_key, utcnow
 
 MOVEMENT_TYPES = (
     "sale",
@@ -32,13 +32,15 @@ NO_LOCATION = 0
 class StockLevel(Base):
     __tablename__ = "stock_levels"
     __table_args__ = (
+        tenant_fk("product_id", "products"),
+        tenant_fk("site_id", "sites"),
         # Low stock for a site, stock listing by site.
         Index("ix_stock_levels_brand_id_site_id_product_id", "brand_id", "site_id", "product_id"),
     )
 
     brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"), primary_key=True)
-    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"), primary_key=True)
-    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    site_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     # NO_LOCATION (0) for site-level stock; otherwise a location id of the site.
     location_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=NO_LOCATION)
     on_hand: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -51,6 +53,10 @@ class StockLevel(Base):
 class StockMovement(Base):
     __tablename__ = "stock_movements"
     __table_args__ = (
+        tenant_key("id"),
+        tenant_fk("product_id", "products"),
+        tenant_fk("site_id", "sites"),
+        tenant_fk("location_id", "locations"),
         Index("ix_stock_movements_brand_id_created_at", "brand_id", "created_at", "id"),
         Index(
             "ix_stock_movements_brand_id_product_id_created_at",
@@ -84,12 +90,12 @@ class StockMovement(Base):
         ),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    id: Mapped[uuid.UUID] = mapped_column(default=new_id)
     brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"))
     type: Mapped[str] = mapped_column(String(16))
-    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
-    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))
-    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    product_id: Mapped[uuid.UUID] = mapped_column()
+    site_id: Mapped[uuid.UUID] = mapped_column()
+    location_id: Mapped[int | None] = mapped_column(Integer)
     quantity: Mapped[int] = mapped_column(BigInteger)
     source_site_id: Mapped[uuid.UUID | None] = mapped_column()
     destination_site_id: Mapped[uuid.UUID | None] = mapped_column()

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from stockroom.db.models.base import Base, new_id, utcnow
+from stockroom.db.models.base import Base, new_id, tenant_fk, tenant_key, utcnow
 
 RESERVATION_STATUSES = ("active", "consumed", "released", "expired")
 
@@ -22,15 +22,17 @@ RESERVATION_STATUSES = ("active", "consumed", "released", "expired")
 class Reservation(Base):
     __tablename__ = "reservations"
     __table_args__ = (
+        tenant_key("id"),
+        tenant_fk("site_id", "sites"),
         Index("ix_reservations_brand_id_created_at", "brand_id", "created_at", "id"),
         Index("ix_reservations_brand_id_reference", "brand_id", "reference"),
         # The sweeper: active reservations by expiry, across brands.
         Index("ix_reservations_status_expires_at", "status", "expires_at"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    id: Mapped[uuid.UUID] = mapped_column(default=new_id)
     brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"))
-    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))
+    site_id: Mapped[uuid.UUID] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), default="active")
     reference: Mapped[str | None] = mapped_column(String(255))
     notes: Mapped[str | None] = mapped_column(Text)
@@ -43,6 +45,10 @@ class Reservation(Base):
 class ReservationLine(Base):
     __tablename__ = "reservation_lines"
     __table_args__ = (
+        tenant_key("id"),
+        tenant_fk("reservation_id", "reservations"),
+        tenant_fk("product_id", "products"),
+        tenant_fk("site_id", "sites"),
         Index("ix_reservation_lines_reservation_id", "reservation_id", "line_no"),
         # What is held on a level (and what of it has expired): one probe per level.
         Index(
@@ -54,12 +60,12 @@ class ReservationLine(Base):
         ),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    id: Mapped[uuid.UUID] = mapped_column(default=new_id)
     brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"))
-    reservation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reservations.id"))
+    reservation_id: Mapped[uuid.UUID] = mapped_column()
     line_no: Mapped[int] = mapped_column(Integer)
-    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
-    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))
+    product_id: Mapped[uuid.UUID] = mapped_column()
+    site_id: Mapped[uuid.UUID] = mapped_column()
     # NO_LOCATION (0) like stock_levels, so a line names its level's key exactly.
     location_id: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[int] = mapped_column(BigInteger)
