@@ -189,7 +189,11 @@ async def test_a_level_at_a_location_of_another_site_names_that_site(db: Databas
     bin_id = await create_location(brand, brand.site_id)
     await put_stock(brand, product, 3, location_id=bin_id)
 
-    move_bin = update(Location).where(Location.id == bin_id).values(site_id=backroom)
+    move_bin = (
+        update(Location)
+        .where(Location.brand_id == brand.id, Location.id == bin_id)
+        .values(site_id=backroom)
+    )
     async with tampered(db, move_bin) as report:
         [example] = mine(report, LOCATION_OF_ITS_SITE, brand)
         assert (example["site_id"], example["location_site_id"]) == (

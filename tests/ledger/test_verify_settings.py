@@ -113,7 +113,11 @@ async def test_stock_at_a_location_of_another_site_is_reported(db: Database) -> 
     await put_stock(brand, product, 3, location_id=bin_id)
     assert not flagged_products(await sound_report(db), LOCATION_OF_ITS_SITE, brand)
 
-    move_bin = update(Location).where(Location.id == bin_id).values(site_id=other_site)
+    move_bin = (
+        update(Location)
+        .where(Location.brand_id == brand.id, Location.id == bin_id)
+        .values(site_id=other_site)
+    )
     async with tampered(db, move_bin) as report:
         assert flagged_products(report, LOCATION_OF_ITS_SITE, brand) == ids(product)
         assert not report.ok
