@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -158,3 +159,37 @@ async def test_another_brands_site_has_no_locations_for_you(
     assert error_code(response) == "not_found"
     theirs = await client.get(f"/sites/{other.site_id}/locations", headers=other.admin.headers)
     assert location_names(theirs) == ["Their bin"]
+
+
+async def test_each_brand_numbers_its_locations_from_one(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    first, second = await create_brand_with_admin(db), await create_brand_with_admin(db)
+    backroom = await create_site(first, name="Backroom")
+
+    numbers = []
+    for brand, site in ((first, first.site_id), (second, second.site_id), (first, backroom)):
+        created = await client.post(
+            f"/sites/{site}/locations", headers=brand.admin.headers, json={"name": "Shelf"}
+        )
+        assert created.status_code == 201, created.text
+        numbers.append(created.json()["id"])
+
+    # Numbered within the brand (across its sites), not by a sequence every brand shares.
+    assert numbers == [1, 1, 2]
+    listed = await client.get(f"/sites/{second.site_id}/locations", headers=second.admin.headers)
+    assert [loc["id"] for loc in listed.json()["data"]] == [1]
+
+
+async def test_concurrent_new_locations_of_one_brand_get_distinct_numbers(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    brand = await create_brand_with_admin(db)
+    sites = [brand.site_id, await create_site(brand, name="Backroom")]
+
+    async def add(n: int) -> int:
+        return await create_location(brand, sites[n % 2], name=f"Bin {n}")
+
+    numbers = await asyncio.gather(*(add(n) for n in range(6)))
+
+    assert sorted(numbers) == [1, 2, 3, 4, 5, 6]
