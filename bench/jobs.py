@@ -92,10 +92,12 @@ LIMIT_INITIAL_STOCK = [
     # auth, the site, the products (locked, as the API locks them), "already initialized?"
     """SELECT api_tokens.token_hash, users.id, users.brand_id, users.role, users.default_site_id,
               user_sites.site_id
-       FROM api_tokens JOIN users ON users.id = api_tokens.user_id
-       LEFT OUTER JOIN user_sites ON user_sites.user_id = users.id
-                                 AND user_sites.brand_id = users.brand_id
-       WHERE api_tokens.token_hash = $1 AND api_tokens.revoked_at IS NULL""",
+       FROM api_tokens JOIN users ON users.brand_id = api_tokens.brand_id
+                                 AND users.id = api_tokens.user_id
+       LEFT OUTER JOIN user_sites ON user_sites.brand_id = users.brand_id
+                                 AND user_sites.user_id = users.id
+       WHERE api_tokens.token_hash = $1 AND api_tokens.revoked_at IS NULL
+         AND api_tokens.brand_id = $2""",
     "SELECT id, allow_negative_stock FROM sites WHERE brand_id = $1 AND id = $2",
     """SELECT id, location_aware FROM products WHERE brand_id = $1 AND id = ANY($2::uuid[])
        ORDER BY id FOR NO KEY UPDATE""",
@@ -125,7 +127,7 @@ async def initial_stock_limit(
         while queue:
             site, products = queue.pop()
             async with pool.acquire() as conn, conn.transaction():
-                await conn.fetch(auth, token_hash)
+                await conn.fetch(auth, token_hash, brand.brand_id)
                 await conn.fetch(site_q, brand.brand_id, site)
                 await conn.fetch(lock, brand.brand_id, products)
                 await conn.fetch(started_q, brand.brand_id, site, products)

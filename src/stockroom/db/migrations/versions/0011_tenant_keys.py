@@ -89,6 +89,14 @@ FOREIGN_KEYS: list[tuple[str, str, str]] = [
     ("reservation_lines", "reservation_id", "reservations"),
     ("reservation_lines", "product_id", "products"),
     ("reservation_lines", "site_id", "sites"),
+    # Tables of the migrations 0006 (transfers) and 0007 (level days), made on other branches
+    # in the same wave; an entry whose table does not exist is skipped.
+    ("transfers", "source_site_id", "sites"),
+    ("transfers", "destination_site_id", "sites"),
+    ("transfer_lines", "product_id", "products"),
+    ("transfer_lines", "destination_site_id", "sites"),
+    ("stock_level_days", "product_id", "products"),
+    ("stock_level_days", "site_id", "sites"),
 ]
 
 # The hash-only lookup of tokens minted before tokens carried their brand (auth/tokens.py).
@@ -102,7 +110,8 @@ def _fk_name(table: str, column: str, referred: str) -> str:
 def _tables() -> list[str]:
     seen = dict.fromkeys([*PRIMARY_KEYS, *(t for t, _, _ in UNIQUES)])
     seen.update(dict.fromkeys(t for t, _, _ in FOREIGN_KEYS))
-    return list(seen)
+    existing = set(sa.inspect(op.get_bind()).get_table_names())
+    return [table for table in seen if table in existing]
 
 
 def _primary_key(table: str) -> tuple[str, ...]:
@@ -114,10 +123,11 @@ def _rekey(upgrade: bool) -> None:
     """Swap keys table by table (one batch each: SQLite rebuilds a table once)."""
     # Foreign keys first everywhere: PostgreSQL will not drop a key another table refers to.
     sqlite = op.get_bind().dialect.name == "sqlite"
-    current_pk = {table: _primary_key(table) for table in PRIMARY_KEYS}
+    tables = _tables()
+    current_pk = {table: _primary_key(table) for table in PRIMARY_KEYS if table in tables}
     phases = ["all"] if sqlite else ["drop_fks", "keys", "add_fks"]
     for phase in phases:
-        for table in _tables():
+        for table in tables:
             with op.batch_alter_table(table) as batch:
                 if phase in ("all", "drop_fks"):
                     for fk_table, column, referred in FOREIGN_KEYS:
