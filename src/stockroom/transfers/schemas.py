@@ -62,6 +62,35 @@ class TransferCreated(BaseModel):
 class TransferMovement(Movement):
     """One half of a transfer, with its transfer's `status`."""
 
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b6f3a52-8f1e-4c1a-9d7e-2f4b5c6d7e8f",
+                    "type": "transfer_out",
+                    "product_id": "3f0c2d1e-8b7a-4c55-9e21-6a1f0b9d4e10",
+                    "site_id": "9a6e1b2c-3d4f-4a5b-8c7d-0e1f2a3b4c5d",
+                    "location_id": None,
+                    "quantity": -12,
+                    "source_site_id": "9a6e1b2c-3d4f-4a5b-8c7d-0e1f2a3b4c5d",
+                    "destination_site_id": "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
+                    "reference": "TR-1043",
+                    "notes": None,
+                    "reason_code": None,
+                    "reason_description": None,
+                    "invoice_id": None,
+                    "transfer_id": "8c1d2e3f-4a5b-4c6d-9e8f-7a6b5c4d3e2f",
+                    "unit_cost": None,
+                    "user_id": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f",
+                    "created_at": "2026-11-23T10:15:00.123456Z",
+                    "purchase_id": None,
+                    "status": "in_transit",
+                }
+            ]
+        },
+    )
+
     status: TransferStatus
 
 
