@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from stockroom.auth.principal import Role
+from tests.dashboard.pages import table_rows, use_token
 from tests.factories import (
     Database,
     create_brand_with_admin,
@@ -499,3 +500,23 @@ async def test_an_idempotent_receipt_is_written_once_and_replayed(
     assert again.json() == first.json()
     assert figures(await transfer(client, brand, transfer_id))["received"] == 2
     assert (await level(client, brand, product, warehouse))["on_hand"] == 2
+
+
+async def test_the_dashboard_product_page_shows_units_in_transit_at_the_destination(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    brand = await create_brand_with_admin(db)
+    warehouse = await create_site(brand, name="Warehouse")
+    product = await create_product(brand, sku="TEA")
+    await put_stock(brand, product, 10)
+    await shipped(client, brand, product, warehouse, 4)
+    use_token(client, brand.admin.token)
+
+    page = await client.get(f"/dashboard/products/{product}")
+
+    assert page.status_code == 200
+    assert table_rows(page.text, "levels") == [
+        ["Main shop", "6", "0", "6", "0"],
+        ["Warehouse", "0", "0", "0", "4"],
+    ]
+    assert "0 reserved · 6 available · 4 in transit" in page.text
