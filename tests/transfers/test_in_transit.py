@@ -410,7 +410,7 @@ async def test_units_in_transit_do_not_lift_a_product_out_of_low_stock(
 
     assert low.status_code == 200, low.text
     [item] = [i for i in low.json()["data"] if i["product_id"] == str(product)]
-    assert (item["available"], item["shortfall"]) == (0, 5)
+    assert (item["available"], item["shortfall"], item["in_transit"]) == (0, 5, 8)
 
 
 async def test_the_list_and_either_half_show_their_transfer_status(

@@ -284,7 +284,14 @@ async def low_stock(
     rows, meta = await fetch_rows_page(
         session, low_stock_query(principal.brand_id, site.id), params
     )
-    return [r | {"site_id": site.id} for r in rows], meta
+    # Shown, not compared: units on their way do not lift a product out of low stock.
+    coming = await in_transit_to(
+        session, principal.brand_id, {r["product_id"] for r in rows}, {site.id}
+    )
+    return [
+        r | {"site_id": site.id, "in_transit": coming.get((r["product_id"], site.id), 0)}
+        for r in rows
+    ], meta
 
 
 async def _require_product(
