@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from stockroom.db.models.base import Base, new_id, utcnow
+from stockroom.db.models.base import Base, new_id, tenant_fk, utcnow
 
 TRANSFER_STATUSES = ("completed", "in_transit", "partially_received", "closed")
 OPEN_STATUSES = ("in_transit", "partially_received")
@@ -34,13 +34,17 @@ CLOSE_REASONS = ("returned", "lost", "damaged")
 
 class Transfer(Base):
     __tablename__ = "transfers"
-    __table_args__ = (Index("ix_transfers_brand_id_status", "brand_id", "status"),)
+    __table_args__ = (
+        tenant_fk("source_site_id", "sites"),
+        tenant_fk("destination_site_id", "sites"),
+        Index("ix_transfers_brand_id_status", "brand_id", "status"),
+    )
 
     brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"), primary_key=True)
     # The `transfer_id` of its movements.
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    source_site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))
-    destination_site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))
+    source_site_id: Mapped[uuid.UUID] = mapped_column()
+    destination_site_id: Mapped[uuid.UUID] = mapped_column()
     status: Mapped[str] = mapped_column(String(24))
     reference: Mapped[str | None] = mapped_column(String(255))
     notes: Mapped[str | None] = mapped_column(Text)
@@ -56,6 +60,8 @@ class TransferLine(Base):
     __tablename__ = "transfer_lines"
     __table_args__ = (
         UniqueConstraint("brand_id", "transfer_id", "product_id"),
+        tenant_fk("product_id", "products"),
+        tenant_fk("destination_site_id", "sites"),
         ForeignKeyConstraint(
             ["brand_id", "transfer_id"],
             ["transfers.brand_id", "transfers.id"],
@@ -73,9 +79,9 @@ class TransferLine(Base):
     brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"), primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     transfer_id: Mapped[uuid.UUID] = mapped_column()
-    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
+    product_id: Mapped[uuid.UUID] = mapped_column()
     # Copied from the transfer so `in_transit` reads one table.
-    destination_site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))
+    destination_site_id: Mapped[uuid.UUID] = mapped_column()
     source_location_id: Mapped[int | None] = mapped_column(Integer)
     # Where receipts go unless a receipt line names its own location.
     destination_location_id: Mapped[int | None] = mapped_column(Integer)

@@ -18,7 +18,7 @@ autoincrement a column of a composite key); the application draws a location's i
 brand (`sites/service.py`), so no node ever needs a shared sequence.
 
 Revision ID: 0011
-Revises: 0004
+Revises: 0006
 """
 
 from collections.abc import Sequence
@@ -28,7 +28,7 @@ from alembic import op
 from alembic.operations import BatchOperations
 
 revision: str = "0011"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
