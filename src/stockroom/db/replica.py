@@ -44,7 +44,7 @@ LAG_CHECK_SECONDS = 1.0
 # a replica that stopped replaying is "behind" however quiet the primary has been since.
 _REPLICA_LAG = text(
     "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0::float8 "
-    "WHEN pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn) THEN 0::float8 "
+    "WHEN pg_last_wal_replay_lsn() >= CAST(CAST(:lsn AS text) AS pg_lsn) THEN 0::float8 "
     "ELSE coalesce(EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())"
     "::float8, 'Infinity'::float8) END"
 )
