@@ -56,9 +56,7 @@ _NUMBER = text(
     WHERE events.brand_id = :brand AND events.id = numbered.id
     """
 )
-_PENDING_BRANDS = (
-    select(events.c.brand_id).where(events.c.position.is_(None)).distinct().limit(100)
-)
+_PENDING_BRANDS = select(events.c.brand_id).where(events.c.position.is_(None)).distinct().limit(100)
 _LAST_POSITION = select(func.max(events.c.position)).where(
     events.c.brand_id == bindparam("b_brand")
 )
@@ -130,9 +128,7 @@ async def read_events_page(
     if last is None or (after is not None and last <= after):
         return [], after
     query = (
-        select(
-            events.c.id, events.c.position, events.c.type, events.c.data, events.c.created_at
-        )
+        select(events.c.id, events.c.position, events.c.type, events.c.data, events.c.created_at)
         .where(events.c.brand_id == brand_id, events.c.position <= last)
         .order_by(events.c.position)
         .limit(limit)

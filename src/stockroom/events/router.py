@@ -76,10 +76,7 @@ async def list_events(
         types=types,
     )
     return EventFeedPage(
-        data=[
-            EventOut(id=r.id, type=r.type, created_at=r.created_at, data=r.data)  # type: ignore[arg-type]
-            for r in rows
-        ],
+        data=[EventOut(id=r.id, type=r.type, created_at=r.created_at, data=r.data) for r in rows],
         meta=EventFeedMeta(
             limit=limit,
             next_cursor=None if reached is None else str(reached),

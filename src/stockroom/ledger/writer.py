@@ -30,8 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stockroom.db.core import execute_core
 from stockroom.db.models import StockMovement
 from stockroom.db.models.base import new_id, utcnow
-from stockroom.events.record import record_ledger_events
 from stockroom.errors import InsufficientStock, StaleQuantity, Unavailable, field_error
+from stockroom.events.record import record_ledger_events
 from stockroom.ledger.available import HoldDraft, apply_with_reserved, draws_on_available
 from stockroom.ledger.rules import (
     LevelChange,

@@ -9,6 +9,7 @@ be a site of the brand — a manager of a shop may send stock to a warehouse it 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -25,9 +26,15 @@ from stockroom.auth.scope import brand_scoped
 from stockroom.db.models import Product, StockMovement
 from stockroom.db.models.base import new_id
 from stockroom.errors import ValidationFailed, field_error
+from stockroom.events.record import api_data, record_events
 from stockroom.ledger import LineTarget, MovementDraft, check_line_targets, post_movements
 from stockroom.pagination import PageMeta, PageParams, fetch_page
-from stockroom.transfers.schemas import TransferRequest, TransferSort, TransferType
+from stockroom.transfers.schemas import (
+    TransferCreated,
+    TransferRequest,
+    TransferSort,
+    TransferType,
+)
 
 TRANSFER_TYPES = (TransferType.transfer_out.value, TransferType.transfer_in.value)
 
@@ -94,7 +101,25 @@ async def create_transfer(
         ],
         user_id=principal.user_id,
     )
+    await record_transfer_events(
+        session,
+        principal.brand_id,
+        ["transfer.shipped", "transfer.received"],
+        {"transfer_id": transfer_id, "transfer_out": out_half, "transfer_in": in_half},
+    )
     return transfer_id, out_half, in_half
+
+
+async def record_transfer_events(
+    session: AsyncSession,
+    brand_id: uuid.UUID,
+    types: Sequence[str],
+    transfer: Mapping[str, Any],
+) -> None:
+    """The transfer's `transfer.shipped` / `.received` / `.closed` events, in this order, with
+    the transfer as the API answers it. A one-step transfer is shipped and received at once."""
+    data = api_data(TransferCreated, transfer)
+    await record_events(session, brand_id, [(type_, data) for type_ in types])
 
 
 async def _check_targets(

@@ -1,5 +1,6 @@
-"""`stockroom worker`: the background jobs (today: expiring reservations)."""
+"""`stockroom worker`: the background jobs (expiring reservations, numbering events)."""
 
-from stockroom.worker.runner import run_once, run_worker
+from stockroom.worker.jobs import JOBS, Job
+from stockroom.worker.runner import run_once, run_round, run_worker
 
-__all__ = ["run_once", "run_worker"]
+__all__ = ["JOBS", "Job", "run_once", "run_round", "run_worker"]

@@ -37,7 +37,9 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=64), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("created_at", Stamp(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], name=op.f("fk_events_brand_id_brands")),
+        sa.ForeignKeyConstraint(
+            ["brand_id"], ["brands.id"], name=op.f("fk_events_brand_id_brands")
+        ),
         sa.PrimaryKeyConstraint("brand_id", "id", name=op.f("pk_events")),
         sa.UniqueConstraint("brand_id", "position", name=op.f("uq_events_brand_id_position")),
     )
