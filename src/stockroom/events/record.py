@@ -8,52 +8,30 @@ here: the brand's highest position plus one, plus two, ...
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
+import orjson
 from pydantic import BaseModel
-from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy import BindParameter, Table, Uuid, bindparam, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.db.core import execute_core
-from stockroom.db.models import Event, Product, StockLevel
-from stockroom.db.models.base import new_id, utcnow
-from stockroom.events.rules import EVENT_TYPES, threshold_crossing
+from stockroom.db.models import Event
+from stockroom.db.models.base import UTCDateTime, new_id, utcnow
+from stockroom.events.rules import EVENT_TYPES
 from stockroom.movements.schemas import Movement
 
 events = cast(Table, Event.__table__)
-_levels = cast(Table, StockLevel.__table__)
-_products = cast(Table, Product.__table__)
 
 # (product_id, site_id): a level's site-wide figure, the one low stock is judged on.
 SiteKey = tuple[uuid.UUID, uuid.UUID]
 
 _LAST_POSITION = select(func.coalesce(func.max(events.c.position), 0)).where(
     events.c.brand_id == bindparam("b_brand")
-)
-
-# Available units (as stored: on hand − reserved) of products at sites, summed over bin
-# locations, with each product's threshold. Only rows whose change could cross are asked for.
-_SITE_FIGURES = (
-    select(
-        _levels.c.product_id,
-        _levels.c.site_id,
-        _products.c.min_stock,
-        func.sum(_levels.c.on_hand).label("on_hand"),
-        func.sum(_levels.c.reserved).label("reserved"),
-    )
-    .join(
-        _products,
-        (_products.c.id == _levels.c.product_id) & (_products.c.brand_id == _levels.c.brand_id),
-    )
-    .where(
-        _levels.c.brand_id == bindparam("b_brand"),
-        _levels.c.product_id.in_(bindparam("b_products", expanding=True)),
-        _levels.c.site_id.in_(bindparam("b_sites", expanding=True)),
-    )
-    .group_by(_levels.c.product_id, _levels.c.site_id, _products.c.min_stock)
 )
 
 
@@ -106,47 +84,117 @@ async def record_ledger_events(
     available_changes: Mapping[SiteKey, int],
     now: datetime,
 ) -> None:
-    """The writer's events: `movement.created` per movement, then `stock.low` /
-    `stock.replenished` for each product and site whose available units crossed min_stock.
+    """The writer's events, in ONE statement: `movement.created` per movement, then
+    `stock.low` / `stock.replenished` for each product and site whose available units
+    crossed min_stock.
 
-    Called after the levels changed, under their row locks: the stored figures read here
-    are this transaction's, and `available_changes` (the request's net change of available
-    units per product and site) gives the figure before it.
+    Called after the levels changed, under their row locks: the stored figures the
+    statement reads are this transaction's, and `available_changes` (the request's net
+    change of available units per product and site) gives the figure before it. The
+    crossing is judged in SQL (the same rule as `rules.threshold_crossing`), so a change
+    that crosses nothing costs no more than the insert of its movements' events.
     """
-    typed: list[tuple[str, Mapping[str, Any]]] = [
-        ("movement.created", api_data(Movement, row)) for row in movements
-    ]
-    moved = {key: delta for key, delta in available_changes.items() if delta}
-    if moved:
-        figures = await execute_core(
-            session,
-            _SITE_FIGURES,
-            {
-                "b_brand": brand_id,
-                "b_products": sorted({p for p, _ in moved}),
-                "b_sites": sorted({s for _, s in moved}),
-            },
+    moved = [(key, delta) for key, delta in available_changes.items() if delta]
+    rows = [orjson.dumps(api_data(Movement, row)).decode() for row in movements]
+    if not rows and not moved:
+        return
+    dialect = session.get_bind().dialect.name
+    params: dict[str, Any] = {"brand": brand_id, "now": now}
+    for i, data in enumerate(rows):
+        params[f"me{i}"], params[f"md{i}"] = new_id(), data
+    for i, ((product_id, site_id), delta) in enumerate(moved):
+        params |= {
+            f"e{i}": new_id(),
+            f"p{i}": product_id,
+            f"s{i}": site_id,
+            f"pt{i}": str(product_id),
+            f"st{i}": str(site_id),
+            f"d{i}": delta,
+        }
+    await execute_core(session, _ledger_events(dialect, len(rows), len(moved)), params)
+
+
+@functools.lru_cache(maxsize=256)
+def _ledger_events(dialect: str, movements: int, moved: int) -> Any:
+    """The writer's events statement for this many movements and moved (product, site)s."""
+    postgres = dialect == "postgresql"
+
+    def cast(name: str, sql_type: str) -> str:
+        return f"CAST(:{name} AS {sql_type})" if postgres else f":{name}"
+
+    # Only integers and fixed names are interpolated: every value is a bound parameter.
+    ctes, parts = [], []
+    if movements:
+        rows = ", ".join(
+            f"({i}, {cast(f'me{i}', 'uuid')}, 'movement.created', {cast(f'md{i}', 'json')})"
+            for i in range(movements)
         )
-        for row in sorted(figures, key=lambda r: (str(r.product_id), str(r.site_id))):
-            key = (row.product_id, row.site_id)
-            if key not in moved:
-                continue
-            available = int(row.on_hand) - int(row.reserved)
-            before = available - moved[key]
-            crossing = threshold_crossing(before, available, int(row.min_stock))
-            if crossing is not None:
-                typed.append(
-                    (
-                        crossing,
-                        {
-                            "product_id": str(row.product_id),
-                            "site_id": str(row.site_id),
-                            "min_stock": int(row.min_stock),
-                            "on_hand": int(row.on_hand),
-                            "reserved": int(row.reserved),
-                            "available": available,
-                            "previous_available": before,
-                        },
-                    )
-                )
-    await record_events(session, brand_id, typed, now=now)
+        ctes.append(f"movement(ord, event_id, type, data) AS (VALUES {rows})")
+        parts.append("SELECT ord, event_id, type, data FROM movement")
+    if moved:
+        rows = ", ".join(
+            f"({movements + i}, {cast(f'e{i}', 'uuid')}, {cast(f'p{i}', 'uuid')}, "
+            f"{cast(f's{i}', 'uuid')}, {cast(f'pt{i}', 'text')}, {cast(f'st{i}', 'text')}, "
+            f"{cast(f'd{i}', 'bigint')})"
+            for i in range(moved)
+        )
+        build = "json_build_object" if postgres else "json_object"
+        total = "CAST(sum({}) AS bigint)" if postgres else "sum({})"
+        ctes.append(
+            f"moved(ord, event_id, product_id, site_id, product_text, site_text, delta) "
+            f"AS (VALUES {rows})"
+        )
+        ctes.append(f"""figures AS (
+            SELECT m.ord, m.event_id, m.product_text, m.site_text, m.delta, p.min_stock,
+                   {total.format("l.on_hand")} AS on_hand,
+                   {total.format("l.reserved")} AS reserved
+            FROM moved AS m
+            JOIN products AS p ON p.brand_id = :brand AND p.id = m.product_id
+            JOIN stock_levels AS l
+              ON l.brand_id = :brand AND l.product_id = m.product_id AND l.site_id = m.site_id
+            GROUP BY m.ord, m.event_id, m.product_text, m.site_text, m.delta, p.min_stock
+        )""")  # noqa: S608
+        ctes.append(f"""crossed AS (
+            SELECT ord, event_id,
+                   CASE WHEN on_hand - reserved < min_stock THEN 'stock.low'
+                        ELSE 'stock.replenished' END AS type,
+                   {build}(
+                       'product_id', product_text, 'site_id', site_text,
+                       'min_stock', min_stock, 'on_hand', on_hand, 'reserved', reserved,
+                       'available', on_hand - reserved,
+                       'previous_available', on_hand - reserved - delta
+                   ) AS data
+            FROM figures
+            WHERE (on_hand - reserved - delta >= min_stock) <> (on_hand - reserved >= min_stock)
+        )""")  # noqa: S608
+        parts.append("SELECT ord, event_id, type, data FROM crossed")
+    ctes.append(f"new_events AS ({' UNION ALL '.join(parts)})")
+    with_ = "WITH " + ",\n".join(ctes)
+    if postgres:
+        # Positions come later (feed.py); the identity `seq` follows the ORDER BY.
+        sql = f"""{with_}
+        INSERT INTO events (brand_id, id, type, data, created_at)
+        SELECT :brand, event_id, type, data, :now FROM new_events ORDER BY ord"""  # noqa: S608
+    else:
+        # One writer at a time: number them now, after the brand's last position.
+        sql = f"""{with_}
+        INSERT INTO events (brand_id, id, type, data, created_at, position, seq)
+        SELECT :brand, event_id, type, data, :now,
+               last.position + row_number() OVER (ORDER BY ord),
+               last.position + row_number() OVER (ORDER BY ord)
+        FROM new_events,
+             (SELECT coalesce(max(position), 0) AS position FROM events
+              WHERE brand_id = :brand) AS last
+        ORDER BY ord"""  # noqa: S608
+    binds: list[BindParameter[Any]] = [
+        bindparam("brand", type_=Uuid()),
+        bindparam("now", type_=UTCDateTime()),
+    ]
+    binds += [bindparam(f"me{i}", type_=Uuid()) for i in range(movements)]
+    for i in range(moved):
+        binds += [
+            bindparam(f"e{i}", type_=Uuid()),
+            bindparam(f"p{i}", type_=Uuid()),
+            bindparam(f"s{i}", type_=Uuid()),
+        ]
+    return text(sql).bindparams(*binds)
