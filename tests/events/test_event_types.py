@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 
+from stockroom.events import record
 from stockroom.worker import run_once
 from tests.events.test_feed import feed
 from tests.factories import Brand, Database, create_brand_with_admin, create_product, create_site
@@ -151,3 +153,26 @@ async def test_a_refused_change_writes_no_event(client: httpx.AsyncClient, db: D
     assert refused.status_code == 422
     events, _ = await types_since(client, brand, None)
     assert events == []
+
+
+async def test_a_large_write_records_its_events_in_chunks_in_order(
+    client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three lines in statements of two rows: the movements' events first, then the crossings.
+    monkeypatch.setattr(record, "CHUNK", 2)
+    brand = await create_brand_with_admin(db)
+    products = [await create_product(brand, min_stock=1) for _ in range(3)]
+
+    movements = await post(
+        client,
+        brand,
+        "/inventory/adjustments",
+        {"products": [{"product_id": str(p), "quantity": 2} for p in products], "reason": "found"},
+    )
+
+    events, _ = await types_since(client, brand, None)
+    assert [t for t, _ in events] == ["movement.created"] * 3 + ["stock.replenished"] * 3
+    assert [d for t, d in events if t == "movement.created"] == movements["data"]
+    assert {d["product_id"] for t, d in events if t == "stock.replenished"} == {
+        str(p) for p in products
+    }

@@ -1,9 +1,11 @@
 """Write events into the outbox, in the caller's transaction (services never commit).
 
-One multi-row INSERT per call. On PostgreSQL the rows arrive without a `position` (the feed
-numbers them once committed, see feed.py); on SQLite, where one writer at a time holds the
-database until it commits, the writer's numbers are already in commit order and are given
-here: the brand's highest position plus one, plus two, ...
+On PostgreSQL the rows arrive without a `position` (the feed numbers them once committed,
+see feed.py); on SQLite, where one writer at a time holds the database until it commits,
+the writer's numbers are already in commit order and are given here: the brand's highest
+position plus one, plus two, ... The writer's events (`record_ledger_events`, the hot path)
+take one statement, which also judges the threshold crossings; other services' events one
+INSERT (and, on SQLite, the read of the last position).
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from stockroom.events.rules import EVENT_TYPES
 from stockroom.movements.schemas import Movement
 
 events = cast(Table, Event.__table__)
+
+# Rows per statement of the writer's events: at most 6 bound parameters a row, well within
+# SQLite's 32,766 and PostgreSQL's 32,767.
+CHUNK = 1000
 
 # (product_id, site_id): a level's site-wide figure, the one low stock is judged on.
 SiteKey = tuple[uuid.UUID, uuid.UUID]
@@ -91,11 +97,29 @@ async def record_ledger_events(
     Called after the levels changed, under their row locks: the stored figures the
     statement reads are this transaction's, and `available_changes` (the request's net
     change of available units per product and site) gives the figure before it. The
-    crossing is judged in SQL (the same rule as `rules.threshold_crossing`), so a change
+    crossing is judged in SQL (low: from ≥ min_stock to below; replenished: back), so a change
     that crosses nothing costs no more than the insert of its movements' events.
     """
     moved = [(key, delta) for key, delta in available_changes.items() if delta]
     rows = [orjson.dumps(api_data(Movement, row)).decode() for row in movements]
+    if len(rows) + len(moved) <= CHUNK:
+        await _insert_ledger_events(session, brand_id, rows, moved, now)
+        return
+    # A large write (an import, a count of a whole site): statements within the databases'
+    # bound-parameter limits, the movements' events first, in order, then the crossings.
+    for start in range(0, len(rows), CHUNK):
+        await _insert_ledger_events(session, brand_id, rows[start : start + CHUNK], [], now)
+    for start in range(0, len(moved), CHUNK):
+        await _insert_ledger_events(session, brand_id, [], moved[start : start + CHUNK], now)
+
+
+async def _insert_ledger_events(
+    session: AsyncSession,
+    brand_id: uuid.UUID,
+    rows: Sequence[str],
+    moved: Sequence[tuple[SiteKey, int]],
+    now: datetime,
+) -> None:
     if not rows and not moved:
         return
     dialect = session.get_bind().dialect.name
@@ -114,7 +138,7 @@ async def record_ledger_events(
     await execute_core(session, _ledger_events(dialect, len(rows), len(moved)), params)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)
 def _ledger_events(dialect: str, movements: int, moved: int) -> Any:
     """The writer's events statement for this many movements and moved (product, site)s."""
     postgres = dialect == "postgresql"

@@ -1,4 +1,4 @@
-"""Pure rules of the events: which types exist, and when a level crosses its threshold."""
+"""The event types of the contract (API.md, "Events and webhooks")."""
 
 from __future__ import annotations
 
@@ -17,13 +17,3 @@ EVENT_TYPES = (
     "invoice.created",
     "invoice.voided",
 )
-
-
-def threshold_crossing(before: int, after: int, min_stock: int) -> str | None:
-    """`stock.low` when available falls below min_stock, `stock.replenished` when it gets
-    back to or above it, None when it stays on one side (no event for staying low)."""
-    if before >= min_stock > after:
-        return "stock.low"
-    if before < min_stock <= after:
-        return "stock.replenished"
-    return None
