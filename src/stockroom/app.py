@@ -15,6 +15,7 @@ from stockroom.counts.router import router as counts_router
 from stockroom.dashboard.router import router as dashboard_router
 from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.db.replica import ReplicaLag, create_read_engine, read_sessionmaker
+from stockroom.events.router import router as events_router
 from stockroom.health.router import router as health_router
 from stockroom.http.errors import install_error_handlers
 from stockroom.initial_stock.router import router as initial_stock_router
@@ -43,6 +44,7 @@ ROUTERS = [
     movements_router,
     invoices_router,
     purchases_router,
+    events_router,
     catalog_router,
     sites_router,
     users_router,

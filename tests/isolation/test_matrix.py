@@ -367,6 +367,8 @@ CASES: dict[tuple[str, str], Case] = {
         403,
     ),
     ("GET", "/users"): Case(lambda w: ("/users", None, None), "hidden", 403, 403),
+    # The feed spans every site: admins only; B's admin reads B's feed, nothing of A.
+    ("GET", "/events"): Case(lambda w: ("/events", None, {"limit": 1000}), "hidden", 403, 403),
     ("POST", "/users"): Case(
         lambda w: (
             "/users",

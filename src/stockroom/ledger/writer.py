@@ -31,6 +31,7 @@ from stockroom.db.core import execute_core
 from stockroom.db.models import StockMovement
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import InsufficientStock, StaleQuantity, Unavailable, field_error
+from stockroom.events.record import record_ledger_events
 from stockroom.ledger.available import HoldDraft, apply_with_reserved, draws_on_available
 from stockroom.ledger.rules import (
     LevelChange,
@@ -106,7 +107,23 @@ async def post_movements(
         await execute_core(session, insert(movements), rows)
         # Metrics only: counted by type if and when the caller's transaction commits.
         count_movements_on_commit(session, rows)
+    # The events of this change, in its transaction: movement.created, threshold crossings.
+    await record_ledger_events(session, brand_id, rows, _available_changes(drafts, holds), now)
     return rows
+
+
+def _available_changes(
+    drafts: Sequence[MovementDraft], holds: Sequence[HoldDraft]
+) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+    """Net change of available units (on hand − reserved) per product and site."""
+    changes: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+    for draft in drafts:
+        key = (draft.product_id, draft.site_id)
+        changes[key] = changes.get(key, 0) + draft.quantity
+    for hold in holds:
+        key = (hold.product_id, hold.site_id)
+        changes[key] = changes.get(key, 0) - hold.quantity
+    return changes
 
 
 def _movement_row(

@@ -1,12 +1,13 @@
-"""The worker loop: each round runs every job in its own transaction, then waits a little.
+"""The worker loop: each round runs every job (worker/jobs.py), then waits a little.
 
-Jobs: reservation expiry every round; the ledger's partitions (`maintain_ledger`, the
-same work as `stockroom maintain`) at start and then hourly.
+`stockroom serve` runs one loop inside each server process unless `--no-worker`;
+`stockroom worker` runs it alone. Correctness never depends on it running: expiry is exact
+without it, `GET /events` numbers events itself; jobs only record and deliver.
 
-Jobs must be safe with any number of workers at once (reservations/expiry.py claims its
-rows with SKIP LOCKED). `stockroom serve` runs one loop inside each server process unless
-`--no-worker`; `stockroom worker` runs it alone. Correctness never depends on it running:
-expiry is exact without it, the sweeper only records it.
+Shutdown is graceful: once `stop` is set no job starts, and the running one ends its
+transaction (commit or rollback) before the loop returns; nothing is left half done.
+The ledger's partitions (`maintain_ledger`, the same work as `stockroom maintain`) are made
+at start and then hourly, beside the rounds.
 """
 
 from __future__ import annotations
@@ -16,31 +17,44 @@ import contextlib
 import logging
 
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stockroom import clock
-from stockroom.db.engine import WRITE
-from stockroom.db.models.base import utcnow
 from stockroom.ledger.partitions import Maintenance, maintain_partitions
-from stockroom.reservations.expiry import BATCH, expire_reservations
+from stockroom.worker.jobs import JOBS, Job, Sessionmaker
 
 log = logging.getLogger("stockroom.worker")
 
+# A job that fails like this (the database restarting, a lock or pool timeout) committed
+# nothing; the next round tries again.
+TRANSIENT = (DBAPIError, OperationalError, PoolTimeout, OSError)
 
-async def run_once(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    """One round: expire one batch of due reservations; return how many were expired."""
-    async with sessionmaker() as session:
-        # SQLite: take the write lock now (BEGIN IMMEDIATE), like every write request.
-        await session.connection(execution_options={WRITE: True})
+
+async def run_round(
+    sessionmaker: Sessionmaker,
+    *,
+    jobs: tuple[Job, ...] = JOBS,
+    stop: asyncio.Event | None = None,
+) -> dict[str, int]:
+    """Run each job once, in order; return what each did (a failed job did 0)."""
+    done: dict[str, int] = {}
+    for job in jobs:
+        if stop is not None and stop.is_set():
+            break
         try:
-            expired = await expire_reservations(session, utcnow())
-        except BaseException:
-            await session.rollback()
-            raise
-        await session.commit()
-    if expired:
-        log.info("expired %d reservations", expired)
-    return expired
+            done[job.name] = await job.run(sessionmaker)
+        except TRANSIENT as exc:
+            log.warning("job %s failed: %s: %s", job.name, type(exc).__name__, str(exc)[:200])
+            done[job.name] = 0
+        if done[job.name]:
+            log.info("%s: %d", job.name, done[job.name])
+    return done
+
+
+async def run_once(sessionmaker: Sessionmaker) -> int:
+    """One round of every job; return how much was done in all (0: nothing was waiting)."""
+    return sum((await run_round(sessionmaker)).values())
 
 
 # The ledger's partitions are made months ahead: once an hour is plenty (and at start).
@@ -63,12 +77,14 @@ async def maintain_ledger(sessionmaker: async_sessionmaker[AsyncSession]) -> Mai
 
 
 async def run_worker(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: Sessionmaker,
     *,
     interval_seconds: float = 1.0,
     stop: asyncio.Event | None = None,
+    jobs: tuple[Job, ...] = JOBS,
 ) -> None:
-    """Run rounds until `stop` is set; a full batch is followed at once by another."""
+    """Run rounds until `stop` is set; a round where a job filled its batch is followed at
+    once by another, else the loop waits `interval_seconds` (or until stopped)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     maintain_at = loop.time()
@@ -77,14 +93,10 @@ async def run_worker(
             try:
                 await maintain_ledger(sessionmaker)
                 maintain_at = loop.time() + MAINTAIN_EVERY_SECONDS
-            except (DBAPIError, OperationalError, OSError) as exc:
+            except TRANSIENT as exc:
                 log.warning("partition job failed: %s: %s", type(exc).__name__, str(exc)[:200])
-        try:
-            done = await run_once(sessionmaker)
-        except (DBAPIError, OperationalError, OSError) as exc:
-            # The database restarting or a lock timeout: nothing committed; try again later.
-            log.warning("worker round failed: %s: %s", type(exc).__name__, str(exc)[:200])
-            done = 0
-        if done < BATCH:
+        done = await run_round(sessionmaker, jobs=jobs, stop=stop)
+        busy = any(done.get(job.name, 0) >= job.batch for job in jobs)
+        if not busy:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval_seconds)

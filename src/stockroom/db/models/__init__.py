@@ -4,6 +4,7 @@ from stockroom.db.models.base import Base
 from stockroom.db.models.catalog import Product
 from stockroom.db.models.commerce import Invoice, InvoiceLine, Purchase
 from stockroom.db.models.counts import StockCount, StockCountLine, StockCountProduct
+from stockroom.db.models.events import Event
 from stockroom.db.models.idempotency import IdempotencyKey
 from stockroom.db.models.ledger import NO_LOCATION, StockLevel, StockMovement
 from stockroom.db.models.reservations import Reservation, ReservationLine
@@ -15,6 +16,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "Brand",
+    "Event",
     "IdempotencyKey",
     "Invoice",
     "InvoiceLine",
