@@ -1,4 +1,4 @@
-"""`stockroom worker`: the background jobs (reservation expiry) in a process of their own."""
+"""`stockroom worker`: the background jobs (reservation expiry, webhook delivery) alone."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="Run one round, then exit.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="With --once: print JSON.")] = False,
 ) -> None:
-    """Expire reservations past expires_at (safe to run many); `serve` runs one inside."""
+    """Expire reservations and deliver webhooks (safe to run many); `serve` runs one inside.
+
+    SIGTERM or SIGINT: the webhook request in flight is finished and recorded, then it exits.
+    """
 
     async def go() -> int:
         engine = create_engine(get_settings())
@@ -35,7 +38,9 @@ def worker(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError):
                     loop.add_signal_handler(sig, stop.set)
-            await run_worker(sessionmaker, interval_seconds=interval, stop=stop)
+            await run_worker(
+                sessionmaker, interval_seconds=interval, stop=stop, settings=get_settings()
+            )
             return 0
         finally:
             await engine.dispose()

@@ -1,9 +1,12 @@
-"""The worker loop: each round runs every job in its own transaction, then waits a little.
+"""The worker loop: each round runs every job, then waits a little if none has more to do.
 
+Jobs: reservation expiry (one transaction per round) and webhook delivery
+(webhooks/delivery.py: its own short transactions, never one open across a request).
 Jobs must be safe with any number of workers at once (reservations/expiry.py claims its
-rows with SKIP LOCKED). `stockroom serve` runs one loop inside each server process unless
-`--no-worker`; `stockroom worker` runs it alone. Correctness never depends on it running:
-expiry is exact without it, the sweeper only records it.
+rows with SKIP LOCKED; webhook endpoints are leased with SKIP LOCKED). `stockroom serve`
+runs one loop inside each server process unless `--no-worker`; `stockroom worker` runs it
+alone. Expiry is exact without it (the sweeper only records it); webhooks are sent only by
+it, so a deployment with `--no-worker` everywhere needs at least one `stockroom worker`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from stockroom.db.engine import WRITE
 from stockroom.db.models.base import utcnow
 from stockroom.reservations.expiry import BATCH, expire_reservations
+from stockroom.settings import Settings, get_settings
+from stockroom.webhooks.delivery import WebhookSender
 
 log = logging.getLogger("stockroom.worker")
 
@@ -43,16 +48,28 @@ async def run_worker(
     *,
     interval_seconds: float = 1.0,
     stop: asyncio.Event | None = None,
+    settings: Settings | None = None,
 ) -> None:
-    """Run rounds until `stop` is set; a full batch is followed at once by another."""
+    """Run rounds until `stop` is set; a full batch is followed at once by another.
+
+    On `stop` a webhook request in flight is finished and recorded, then the loop ends.
+    """
     stop = stop or asyncio.Event()
-    while not stop.is_set():
-        try:
-            done = await run_once(sessionmaker)
-        except (DBAPIError, OperationalError, OSError) as exc:
-            # The database restarting or a lock timeout: nothing committed; try again later.
-            log.warning("worker round failed: %s: %s", type(exc).__name__, str(exc)[:200])
-            done = 0
-        if done < BATCH:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
+    sender = WebhookSender(sessionmaker, settings or get_settings(), stop=stop)
+    try:
+        while not stop.is_set():
+            busy = False
+            for job in (run_once, sender.run_once):
+                try:
+                    if job is run_once:
+                        busy = await run_once(sessionmaker) >= BATCH or busy
+                    else:
+                        busy = (await sender.run_once())[1] or busy
+                except (DBAPIError, OperationalError, OSError) as exc:
+                    # The database restarting or a lock timeout: nothing committed; try later.
+                    log.warning("worker round failed: %s: %s", type(exc).__name__, str(exc)[:200])
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
+    finally:
+        await sender.aclose()

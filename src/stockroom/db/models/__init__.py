@@ -4,16 +4,19 @@ from stockroom.db.models.base import Base
 from stockroom.db.models.catalog import Product
 from stockroom.db.models.commerce import Invoice, InvoiceLine, Purchase
 from stockroom.db.models.counts import StockCount, StockCountLine, StockCountProduct
+from stockroom.db.models.events import Event
 from stockroom.db.models.idempotency import IdempotencyKey
 from stockroom.db.models.ledger import NO_LOCATION, StockLevel, StockMovement
 from stockroom.db.models.reservations import Reservation, ReservationLine
 from stockroom.db.models.tenancy import ApiToken, Brand, Location, Site, User, UserSite
+from stockroom.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "NO_LOCATION",
     "ApiToken",
     "Base",
     "Brand",
+    "Event",
     "IdempotencyKey",
     "Invoice",
     "InvoiceLine",
@@ -30,4 +33,7 @@ __all__ = [
     "StockMovement",
     "User",
     "UserSite",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -1,0 +1,1 @@
+"""The event outbox (stand-in on branch `webhooks`: the `events` branch provides the real one)."""
