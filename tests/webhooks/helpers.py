@@ -12,12 +12,13 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from sqlalchemy import func, select
 
-from stockroom.db.models import Event
+from stockroom.db.models import Event, WebhookDelivery
 from stockroom.db.models.base import utcnow
 from tests.factories import Database
 
@@ -110,3 +111,25 @@ class Receiver:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+
+
+async def queue_delivery(db: Database, brand_id: uuid.UUID, endpoint_id: uuid.UUID) -> uuid.UUID:
+    """An event and its pending delivery to the endpoint, as the job would queue them."""
+    (event_id,) = await insert_events(db, brand_id, ["stock.low"])
+    async with db.transaction() as session:
+        delivery = WebhookDelivery(
+            brand_id=brand_id,
+            id=uuid.uuid4(),
+            endpoint_id=endpoint_id,
+            event_id=event_id,
+            event_type="stock.low",
+            event_position=0,
+            payload="{}",
+            status="pending",
+            attempt_count=0,
+            manual=False,
+            next_attempt_at=utcnow() + timedelta(days=1),
+            created_at=utcnow(),
+        )
+        session.add(delivery)
+    return delivery.id

@@ -4,6 +4,7 @@ delivery log and manual retry."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from collections.abc import AsyncIterator, Iterator
@@ -12,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from stockroom.settings import Settings
 from stockroom.webhooks.delivery import RETRY_SCHEDULE, WebhookSender, retry_delay
@@ -78,8 +79,6 @@ async def test_events_arrive_in_order_signed_and_only_the_subscribed_types(
     seen = receiver.seen
     to_every = [s for s in seen if s.headers.get("host", "").endswith(str(receiver.port))]
     assert len(to_every) == 90
-    got_all = [s.headers["webhook-id"] for s in seen if b'"stock.low"' in s.body or True]
-    assert [i for i in got_all if i in {str(x) for x in ids}]
     # Each endpoint: exactly its events, in event order, each signature valid.
     by_secret = {every["secret"]: [str(i) for i in ids], low["secret"]: [str(i) for i in ids[::2]]}
     for secret, expected in by_secret.items():
@@ -87,7 +86,7 @@ async def test_events_arrive_in_order_signed_and_only_the_subscribed_types(
         for s in seen:
             try:
                 payload = Webhook(secret).verify(s.body, s.headers)
-            except Exception:  # signed with the other endpoint's secret
+            except WebhookVerificationError:  # signed with the other endpoint's secret
                 continue
             assert payload["id"] == s.headers["webhook-id"]
             assert set(payload) == {"id", "type", "created_at", "data"}
@@ -175,7 +174,7 @@ async def test_the_retry_schedule_grows_with_jitter_and_spans_more_than_a_day() 
         waits = [retry_delay(n, rng=rng) for n in range(1, len(RETRY_SCHEDULE) + 1)]
         assert all(w is not None for w in waits)
         seconds = [w.total_seconds() for w in waits if w is not None]
-        assert all(b > a for a, b in zip(seconds[:6], seconds[1:6], strict=False))
+        assert all(b > a for a, b in itertools.pairwise(seconds[:6]))
         assert sum(seconds) >= 24 * 3600
     assert retry_delay(len(RETRY_SCHEDULE) + 1) is None
     assert len({retry_delay(3, rng=rng) for _ in range(5)}) == 5  # jitter

@@ -18,6 +18,11 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+# Special-purpose blocks `ipaddress` counts as global in some Python versions.
+_NOT_PUBLIC = (
+    ipaddress.IPv4Network("192.0.0.0/24"),  # IETF protocol assignments
+    ipaddress.IPv4Network("192.88.99.0/24"),  # 6to4 relay anycast (deprecated)
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ def is_public(address: Address) -> bool:
         inner = embedded_ipv4(address)
         if inner is not None and not is_public(inner):
             return False
+    if isinstance(address, ipaddress.IPv4Address) and any(address in n for n in _NOT_PUBLIC):
+        return False
     return not (
         address.is_loopback
         or address.is_private

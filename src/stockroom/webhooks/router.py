@@ -38,6 +38,14 @@ CREATE_EXAMPLES: dict[str, Any] = {
     },
 }
 
+UPDATE_EXAMPLES: dict[str, Any] = {
+    "pause": {"summary": "Stop sending for now", "value": {"enabled": False}},
+    "move": {
+        "summary": "A new URL and fewer events",
+        "value": {"url": "https://erp.example.com/stockroom", "events": ["invoice.created"]},
+    },
+}
+
 
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
@@ -111,7 +119,7 @@ async def update_webhook(
     session: Session,
     principal: CurrentPrincipal,
     webhook_id: uuid.UUID,
-    body: WebhookUpdate,
+    body: Annotated[WebhookUpdate, Body(openapi_examples=UPDATE_EXAMPLES)],
 ) -> Webhook:
     """Change `url`, `events`, `description` or `enabled` (admin). `"enabled": false` stops
     sending; `true` resumes with the first event not yet sent (nothing is skipped) and
