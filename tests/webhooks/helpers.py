@@ -60,9 +60,12 @@ class Receiver:
     """A webhook receiver on 127.0.0.1; `fail_first` answers 500 to each event's first tries."""
 
     fail_first: int = 0
+    # Only every `fail_every`-th new event (in arrival order) is failed `fail_first` times.
+    fail_every: int = 1
     delay_seconds: float = 0.0
     seen: list[Seen] = field(default_factory=list)
     tries: dict[str, int] = field(default_factory=dict)
+    ordinal: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
     port: int = 0
@@ -84,9 +87,12 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 event_id = self.headers.get("webhook-id", "")
                 with receiver.lock:
+                    if event_id not in receiver.tries:
+                        receiver.ordinal[event_id] = len(receiver.ordinal)
                     tries = receiver.tries.get(event_id, 0) + 1
                     receiver.tries[event_id] = tries
-                status = 500 if tries <= receiver.fail_first else 204
+                    chosen = receiver.ordinal[event_id] % receiver.fail_every == 0
+                status = 500 if chosen and tries <= receiver.fail_first else 204
                 if receiver.delay_seconds:
                     time.sleep(receiver.delay_seconds)
                 with receiver.lock:

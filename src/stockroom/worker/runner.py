@@ -59,15 +59,17 @@ async def run_worker(
     try:
         while not stop.is_set():
             busy = False
-            for job in (run_once, sender.run_once):
-                try:
-                    if job is run_once:
-                        busy = await run_once(sessionmaker) >= BATCH or busy
-                    else:
-                        busy = (await sender.run_once())[1] or busy
-                except (DBAPIError, OperationalError, OSError) as exc:
-                    # The database restarting or a lock timeout: nothing committed; try later.
-                    log.warning("worker round failed: %s: %s", type(exc).__name__, str(exc)[:200])
+            try:
+                busy = await run_once(sessionmaker) >= BATCH
+            except (DBAPIError, OperationalError, OSError) as exc:
+                # The database restarting or a lock timeout: nothing committed; try again later.
+                log.warning("worker round failed: %s: %s", type(exc).__name__, str(exc)[:200])
+            try:
+                busy = (await sender.run_once())[1] or busy
+            except Exception as exc:
+                # Whatever failed (the database going away mid-round, most likely), what was
+                # not recorded is sent again later: the loop must outlive it.
+                log.warning("webhook round failed: %s: %s", type(exc).__name__, str(exc)[:200])
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
