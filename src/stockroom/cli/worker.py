@@ -12,6 +12,7 @@ import typer
 from stockroom.cli.common import print_json
 from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.settings import get_settings
+from stockroom.webhooks.delivery import WebhookSender
 from stockroom.worker import run_once, run_worker
 
 
@@ -27,12 +28,21 @@ def worker(
     SIGTERM or SIGINT: the webhook request in flight is finished and recorded, then it exits.
     """
 
+    attempts = 0
+
     async def go() -> int:
+        nonlocal attempts
         engine = create_engine(get_settings())
         sessionmaker = create_sessionmaker(engine)
         try:
             if once:
-                return await run_once(sessionmaker)
+                sender = WebhookSender(sessionmaker, get_settings())
+                try:
+                    expired = await run_once(sessionmaker)
+                    attempts = (await sender.run_once())[0]
+                finally:
+                    await sender.aclose()
+                return expired
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -48,9 +58,9 @@ def worker(
     expired = asyncio.run(go())
     if once:
         if as_json:
-            print_json({"expired_reservations": expired})
+            print_json({"expired_reservations": expired, "webhook_attempts": attempts})
         else:
-            typer.echo(f"expired {expired} reservations")
+            typer.echo(f"expired {expired} reservations; {attempts} webhook requests made")
 
 
 command = worker
