@@ -17,7 +17,6 @@ import tempfile
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -41,28 +40,39 @@ ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.
 
 
 class Receiver:
+    """A minimal keep-alive HTTP/1.1 receiver on 127.0.0.1 (asyncio, in its own thread) that
+    answers 204 at once: the bench measures the sender, not a slow receiver."""
+
     def __init__(self) -> None:
         self.count = 0
-        self.lock = threading.Lock()
-        receiver = self
+        self.port = 0
+        started = threading.Event()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = os.environ.get("BENCH_WEBHOOK_HTTP", "HTTP/1.1")
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while True:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    length = 0
+                    for line in head.split(b"\r\n"):
+                        if line.lower().startswith(b"content-length:"):
+                            length = int(line.split(b":", 1)[1])
+                    await reader.readexactly(length)
+                    self.count += 1
+                    writer.write(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+                    await writer.drain()
+            except (asyncio.IncompleteReadError, ConnectionError):
+                writer.close()
 
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", "0")))
-                with receiver.lock:
-                    receiver.count += 1
-                self.send_response(204)
-                self.send_header("content-length", "0")
-                self.end_headers()
+        async def serve() -> None:
+            server = await asyncio.start_server(handle, "127.0.0.1", 0)
+            self.port = server.sockets[0].getsockname()[1]
+            started.set()
+            async with server:
+                await server.serve_forever()
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=asyncio.run, args=(serve(),), daemon=True).start()
+        started.wait(10)
+        self.url = f"http://127.0.0.1:{self.port}/hooks"
 
 
 def database_url(tmp: Path) -> str:
@@ -129,7 +139,6 @@ async def bench(url: str) -> dict[str, Any]:
             await sender.aclose()
         seconds = time.perf_counter() - started
     finally:
-        receiver.server.shutdown()
         await engine.dispose()
     return {
         "backend": BACKEND,

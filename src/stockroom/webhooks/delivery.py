@@ -98,6 +98,7 @@ class Claimed:
     secret_encrypted: str
     event_position: int
     failing_since: datetime | None
+    disabled: bool = False
 
 
 @dataclass
@@ -350,9 +351,9 @@ class WebhookSender:
                 if self.stop.is_set() or delivery.next_attempt_at > clock.now():
                     break
                 result = await send(delivery, one_shot=False)
-                if not await flush_if_due(force=result.status == "pending"):
+                if not await flush_if_due(force=result.error is not None):
                     return outcome
-                if result.status == "pending":
+                if result.status == "pending" or endpoint.disabled:
                     break  # later events wait for this one (per-endpoint order)
             else:
                 more = more or len(queue) >= SEND_BATCH
@@ -493,6 +494,7 @@ class WebhookSender:
                     "updated_at": now,
                 }
                 log.warning("webhook %s disabled: every delivery failed for 5 days", endpoint.id)
+                endpoint.disabled = True
             await session.execute(
                 update(WebhookEndpoint)
                 .where(*self._ours(endpoint))  # type: ignore[arg-type]
