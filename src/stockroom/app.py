@@ -32,6 +32,7 @@ from stockroom.sites.router import router as sites_router
 from stockroom.stock.router import router as stock_router
 from stockroom.transfers.router import router as transfers_router
 from stockroom.users.router import router as users_router
+from stockroom.webhooks.router import router as webhooks_router
 from stockroom.worker import run_worker
 
 ROUTERS = [
@@ -48,6 +49,7 @@ ROUTERS = [
     catalog_router,
     sites_router,
     users_router,
+    webhooks_router,
     health_router,
     dashboard_router,
     metrics_router,
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     app.state.sessionmaker,
                     interval_seconds=settings.worker_interval_seconds,
                     stop=stop,
+                    settings=settings,
                 )
             )
         # The replica (STOCKROOM_READ_DATABASE_URL) for lists, reports and CSV exports;

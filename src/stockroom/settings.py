@@ -58,6 +58,21 @@ class Settings(BaseSettings):
     # `stockroom serve` turns it on unless `--no-worker`.
     worker_in_process: bool = False
     worker_interval_seconds: float = 1.0
+    # Webhooks (docs/webhooks.md). The key that encrypts endpoint secrets at rest: a Fernet key
+    # (`stockroom webhooks key` prints a new one). Unset: a key file made once beside the
+    # SQLite database, or in .stockroom/ for PostgreSQL (several machines: set this instead).
+    secret_key: str = ""
+    # URLs resolving to loopback, private, link-local... addresses are refused unless true.
+    webhook_allow_private: bool = False
+    # Send only to loopback addresses, whatever the URL: the test suite sets it, so that no
+    # test can reach anything outside the machine.
+    webhook_loopback_only: bool = False
+    # Multiplies every retry delay (1: retries for ~27 h). Below 1 only for tests and drills.
+    webhook_retry_scale: float = 1.0
+    # How long a worker owns an endpoint without renewing (another takes over after a crash).
+    webhook_lease_seconds: float = 60.0
+    # Endpoints one worker sends to at once (each endpoint in order, one request at a time).
+    webhook_concurrency: int = 8
 
 
 @lru_cache

@@ -35,4 +35,5 @@ def test_groups_and_commands_are_reachable_by_their_names() -> None:
         "reservations",
         "worker",
         "maintain",
+        "webhooks",
     }

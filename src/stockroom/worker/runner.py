@@ -1,8 +1,11 @@
 """The worker loop: each round runs every job (worker/jobs.py), then waits a little.
 
+Beside the jobs, each round delivers webhooks (webhooks/delivery.py: its own short
+transactions, never one open across a request; endpoints leased with SKIP LOCKED).
 `stockroom serve` runs one loop inside each server process unless `--no-worker`;
 `stockroom worker` runs it alone. Correctness never depends on it running: expiry is exact
-without it, `GET /events` numbers events itself; jobs only record and deliver.
+without it, `GET /events` numbers events itself; jobs only record and deliver. Webhooks are
+sent only by it, so a deployment with `--no-worker` everywhere needs one `stockroom worker`.
 
 Shutdown is graceful: once `stop` is set no job starts, and the running one ends its
 transaction (commit or rollback) before the loop returns; nothing is left half done.
@@ -22,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stockroom import clock
 from stockroom.ledger.partitions import Maintenance, maintain_partitions
+from stockroom.settings import Settings, get_settings
+from stockroom.webhooks.delivery import WebhookSender
 from stockroom.worker.jobs import JOBS, Job, Sessionmaker
 
 log = logging.getLogger("stockroom.worker")
@@ -82,21 +87,34 @@ async def run_worker(
     interval_seconds: float = 1.0,
     stop: asyncio.Event | None = None,
     jobs: tuple[Job, ...] = JOBS,
+    settings: Settings | None = None,
 ) -> None:
-    """Run rounds until `stop` is set; a round where a job filled its batch is followed at
-    once by another, else the loop waits `interval_seconds` (or until stopped)."""
+    """Run rounds until `stop` is set; a round where a job filled its batch (or webhooks wait)
+    is followed at once by another, else the loop waits `interval_seconds` (or until stopped).
+    On `stop` a webhook request in flight is finished and recorded, then the loop ends."""
     stop = stop or asyncio.Event()
+    sender = WebhookSender(sessionmaker, settings or get_settings(), stop=stop)
     loop = asyncio.get_running_loop()
     maintain_at = loop.time()
-    while not stop.is_set():
-        if loop.time() >= maintain_at:
-            try:
-                await maintain_ledger(sessionmaker)
-                maintain_at = loop.time() + MAINTAIN_EVERY_SECONDS
-            except TRANSIENT as exc:
-                log.warning("partition job failed: %s: %s", type(exc).__name__, str(exc)[:200])
-        done = await run_round(sessionmaker, jobs=jobs, stop=stop)
-        busy = any(done.get(job.name, 0) >= job.batch for job in jobs)
-        if not busy:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
+    try:
+        while not stop.is_set():
+            if loop.time() >= maintain_at:
+                try:
+                    await maintain_ledger(sessionmaker)
+                    maintain_at = loop.time() + MAINTAIN_EVERY_SECONDS
+                except TRANSIENT as exc:
+                    log.warning("partition job failed: %s: %s", type(exc).__name__, str(exc)[:200])
+            done = await run_round(sessionmaker, jobs=jobs, stop=stop)
+            busy = any(done.get(job.name, 0) >= job.batch for job in jobs)
+            if not stop.is_set():
+                try:
+                    busy = (await sender.run_once())[1] or busy
+                except Exception as exc:
+                    # Whatever failed (the database going away mid-round, most likely), what
+                    # was not recorded is sent again later: the loop must outlive it.
+                    log.warning("webhook round failed: %s: %s", type(exc).__name__, str(exc)[:200])
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
+    finally:
+        await sender.aclose()

@@ -10,6 +10,7 @@ from stockroom.db.models.ledger import NO_LOCATION, StockLevel, StockMovement
 from stockroom.db.models.reservations import Reservation, ReservationLine
 from stockroom.db.models.tenancy import ApiToken, Brand, Location, Site, User, UserSite
 from stockroom.db.models.transfers import Transfer, TransferLine
+from stockroom.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "NO_LOCATION",
@@ -35,4 +36,7 @@ __all__ = [
     "TransferLine",
     "User",
     "UserSite",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
