@@ -41,7 +41,7 @@ async def test_stock_page_shows_each_site_and_the_total_or_one_chosen_site(
     assert select_options(everywhere.text, "site_id") == ["All sites", "Main shop", "Warehouse"]
     # SKU, name, unit, then one column per site (by name) and the total.
     assert table_rows(everywhere.text, "stock") == [
-        ["A-TEA", "Tea", "unit", "3", "40", "43"],
+        ["A-TEA", "Tea", "unit", "3 low", "40", "43"],  # low said in words, not colour alone
         ["B-NEVER", "Never stocked", "unit", "0", "0", "0"],
     ]
     assert table_rows(at_warehouse.text, "stock")[0] == ["A-TEA", "Tea", "unit", "40", "5", "OK"]
@@ -157,15 +157,24 @@ async def test_low_stock_lists_products_below_their_minimum_at_the_site(
 
     at_home = await client.get("/dashboard/low-stock")  # the user's default site
     at_warehouse = await client.get("/dashboard/low-stock", params={"site_id": str(warehouse)})
+    everywhere = await client.get("/dashboard/low-stock", params={"site_id": "all"})
 
     assert "at Main shop" in at_home.text
+    # SKU, name, on hand, available, min, short by, suggested order (up to twice the min).
     assert table_rows(at_home.text, "low-stock") == [
-        ["CUPS", "Cups", "0", "0", "5", "5"],
-        ["MILK", "Milk", "20", "20", "24", "4"],
+        ["CUPS", "Cups", "0", "0", "5", "5 short", "10"],
+        ["MILK", "Milk", "20", "20", "24", "4 short", "28"],
     ]
     assert table_rows(at_warehouse.text, "low-stock") == [
-        ["CUPS", "Cups", "0", "0", "5", "5"],
-        ["BEANS", "Beans", "0", "0", "2", "2"],  # never stocked there counts as 0
+        ["CUPS", "Cups", "0", "0", "5", "5 short", "10"],
+        ["BEANS", "Beans", "0", "0", "2", "2 short", "4"],  # never stocked there counts as 0
+    ]
+    # Every site at once, each row naming its site.
+    assert [(row[0], row[2], row[6]) for row in table_rows(everywhere.text, "low-stock")] == [
+        ("CUPS", "Main shop", "5 short"),
+        ("MILK", "Main shop", "4 short"),
+        ("CUPS", "Warehouse", "5 short"),
+        ("BEANS", "Warehouse", "2 short"),
     ]
 
 
