@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -253,6 +254,44 @@ async def test_movements_page_lists_the_newest_first_and_pages_back_with_a_curso
     assert "No movements." in by_type.text
     assert bad_type.status_code == 422
     assert bad_cursor.status_code == 422
+
+
+async def test_movements_are_filtered_by_product_and_dates_name_who_made_them_and_export_csv(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    brand = await create_brand_with_admin(db)
+    tea = await create_product(brand, sku="TEA", name="Tea")
+    cup = await create_product(brand, sku="CUP", name="Cup")
+    await put_stock(brand, tea, 4)
+    await put_stock(brand, cup, 7)
+    use_token(client, brand.admin.token)
+    today = datetime.now(UTC).date()
+
+    teas = await client.get("/dashboard/movements", params={"sku": "TEA"})
+    dated = await client.get(
+        "/dashboard/movements",
+        params={"start_date": today.isoformat(), "end_date": today.isoformat()},
+    )
+    tomorrow = await client.get(
+        "/dashboard/movements", params={"start_date": (today + timedelta(days=1)).isoformat()}
+    )
+    unknown = await client.get("/dashboard/movements", params={"sku": "NOPE"})
+    csv_link = re.search(
+        r'id="csv-export" href="([^"]+)"|href="([^"]+)" id="csv-export"', teas.text
+    )
+    assert csv_link is not None
+    exported = await client.get((csv_link.group(1) or csv_link.group(2)).replace("&amp;", "&"))
+
+    rows = table_rows(teas.text, "movements")
+    assert [(row[2], row[4]) for row in rows] == [("TEA Tea", "+4")]
+    assert rows[0][5].endswith("@example.com") or "@" in rows[0][5]  # who made it
+    assert len(table_rows(dated.text, "movements")) == 2
+    assert "No movements." in tomorrow.text
+    assert "No product has the SKU" in unknown.text
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    lines = exported.text.strip().splitlines()
+    assert len(lines) == 2 and str(tea) in lines[1]  # the header and the one tea movement
 
 
 async def test_everything_shown_is_escaped(client: httpx.AsyncClient, db: Database) -> None:
