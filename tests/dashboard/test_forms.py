@@ -360,3 +360,45 @@ async def test_a_reservation_is_released_and_an_invoice_voided_from_their_pages(
     assert stock.json()["sites"][0]["on_hand"] == 10
     assert stock.json()["sites"][0]["reserved"] == 0
     assert (await movements_of(brand, mug))[-1] == ("return", brand.site_id, 2)
+
+
+async def test_another_brand_can_neither_see_nor_change_a_brands_things_through_the_forms(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    a = await create_brand_with_admin(db)
+    b = await create_brand_with_admin(db)
+    mug = await create_product(a, sku="MUG-A", name="Mug")
+    await put_stock(a, mug, 10)
+    held = await client.post(
+        "/inventory/reservations",
+        headers=a.admin.headers,
+        json={"lines": [{"product_id": str(mug), "quantity": 1}]},
+    )
+    sold = await client.post(
+        "/invoices",
+        headers=a.admin.headers,
+        json={"lines": [{"product_id": str(mug), "quantity": 1, "unit_price": "1"}]},
+    )
+    counted = await client.post("/inventory/counts", headers=a.admin.headers, json={})
+    before = await movement_count(a)
+    use_token(client, b.admin.token)
+    page = await client.get("/dashboard/adjust")
+    hidden = form_fields(page.text, "adjust-form")
+
+    async def post(path: str, **fields: str) -> httpx.Response:
+        data = hidden | {"idempotency_key": str(uuid.uuid4())} | fields
+        return await client.post(path, data=data, headers={"Origin": ORIGIN})
+
+    answers = [
+        await post(f"/dashboard/invoices/{sold.json()['id']}/void"),
+        await post(f"/dashboard/reservations/{held.json()['id']}/release"),
+        await post(f"/dashboard/counts/{counted.json()['id']}/complete"),
+        await client.get(f"/dashboard/counts/{counted.json()['id']}"),
+    ]
+    by_sku = await post("/dashboard/adjust", sku="MUG-A", quantity="1", direction="remove")
+    at_a_site = await post("/dashboard/counts", site_id=str(a.site_id))
+
+    assert [r.status_code for r in answers] == [404, 404, 404, 404]
+    assert by_sku.status_code == 422 and "No product has the SKU" in by_sku.text
+    assert at_a_site.status_code == 422
+    assert await movement_count(a) == before
