@@ -68,7 +68,33 @@ REQUEST_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
                 "quantity": 12,
                 "reference": "TR-1042",
             },
+        },
+        "in_transit": {
+            "summary": "Ship 12 now, receive them when the truck arrives",
+            "value": {
+                "product_id": EXAMPLE_PRODUCT,
+                "destination_site_id": EXAMPLE_OTHER_SITE,
+                "quantity": 12,
+                "in_transit": True,
+                "reference": "TR-1043",
+            },
+        },
+    },
+    "receiveStockTransfer": {
+        "part": {
+            "summary": "Receive 8 of the 12 shipped (the rest stays in transit)",
+            "value": {"lines": [{"product_id": EXAMPLE_PRODUCT, "quantity": 8}]},
         }
+    },
+    "closeStockTransfer": {
+        "lost": {
+            "summary": "The rest never arrived: write it off",
+            "value": {"reason": "lost", "notes": "Pallet missing at delivery"},
+        },
+        "returned": {
+            "summary": "The rest comes back to the source",
+            "value": {"reason": "returned"},
+        },
     },
     "createInitialStock": {
         "initial": {

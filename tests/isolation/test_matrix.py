@@ -115,6 +115,35 @@ async def fresh_reservation(w: World, client: httpx.AsyncClient) -> dict[str, st
     return {"reservation": response.json()["id"]}
 
 
+async def in_transit(
+    w: World, client: httpx.AsyncClient, source: uuid.UUID, destination: uuid.UUID
+) -> str:
+    await put_stock(w.a, w.product, 1, site_id=source)
+    response = await client.post(
+        "/inventory/transfers",
+        headers=w.a.admin.headers,
+        json={
+            "product_id": str(w.product),
+            "site_id": str(source),
+            "destination_site_id": str(destination),
+            "quantity": 1,
+            "in_transit": True,
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["transfer_id"])
+
+
+async def fresh_arriving_at_a1(w: World, client: httpx.AsyncClient) -> dict[str, str]:
+    """A transfer in transit from A2 to A1: receiving it needs write access to A1."""
+    return {"arriving": await in_transit(w, client, w.a2, w.a1)}
+
+
+async def fresh_leaving_a1(w: World, client: httpx.AsyncClient) -> dict[str, str]:
+    """A transfer in transit from A1 to A2: closing it needs write access to A1."""
+    return {"leaving": await in_transit(w, client, w.a1, w.a2)}
+
+
 async def fresh_product(w: World, client: httpx.AsyncClient) -> dict[str, str]:
     return {"product": str(await create_product(w.a))}
 
@@ -147,6 +176,26 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/inventory/transfers/{movement_id}"): Case(
         lambda w: (f"/inventory/transfers/{w.ids['transfer_out']}", None, None), 404, None, 404
+    ),
+    # Brand B: 404; the viewer of A1 and the manager of A2 see the transfer (one of its
+    # sites is theirs to read) but may not write A1: 403.
+    ("POST", "/inventory/transfers/{transfer_id}/receive"): Case(
+        lambda w: (
+            f"/inventory/transfers/{w.ids['arriving']}/receive",
+            {"lines": [{"product_id": str(w.product), "quantity": 1}]},
+            None,
+        ),
+        404,
+        403,
+        403,
+        fresh=fresh_arriving_at_a1,
+    ),
+    ("POST", "/inventory/transfers/{transfer_id}/close"): Case(
+        lambda w: (f"/inventory/transfers/{w.ids['leaving']}/close", {"reason": "lost"}, None),
+        404,
+        403,
+        403,
+        fresh=fresh_leaving_a1,
     ),
     ("POST", "/inventory/initial-stock"): Case(
         lambda w: (

@@ -1,9 +1,11 @@
 """A hypothesis state machine against the live API and a plain in-memory model.
 
-Random sequences of adjustments, transfers, invoices (with and without a reservation),
+Random sequences of adjustments, transfers (one-step, and in transit: shipped, received in
+parts, closed as returned, lost or damaged), invoices (with and without a reservation),
 voids, purchases, reservations (created, released whole or in part, extended) and stock
 counts (start, record lines, complete) over two sites and two products. After every step
-the API must agree with the model: each product's on hand, reserved and available per site,
+the API must agree with the model: each product's on hand, reserved, available and
+in transit per site,
 the low-stock list of each site (by available), and the movements report's sums. Expiry is
 not modelled here (the holds last 15 minutes); tests/reservations proves it with a
 controllable clock.
@@ -147,9 +149,30 @@ class CountModel:
 
 
 @dataclass
+class Transit:
+    id: str
+    product: int
+    source: int
+    outstanding: int
+    ended: bool = False
+
+    @property
+    def destination(self) -> int:
+        return 1 - self.source
+
+
+@dataclass
 class Model:
     on_hand: dict[tuple[int, int], int] = field(default_factory=dict)  # (product, site) → qty
     holds: list[Hold] = field(default_factory=list)
+    transits: list[Transit] = field(default_factory=list)
+
+    def in_transit(self, product: int, site: int) -> int:
+        return sum(
+            t.outstanding
+            for t in self.transits
+            if t.product == product and t.destination == site and not t.ended
+        )
 
     def get(self, product: int, site: int) -> int:
         return self.on_hand.get((product, site), 0)
@@ -294,6 +317,70 @@ def make_machine(api: Api, others: Others) -> type[RuleBasedStateMachine]:
             else:
                 assert response.status_code == 422
                 assert response.json()["error"]["code"] == problem
+
+        @rule(product=st.integers(0, 1), source=st.integers(0, 1), quantity=st.integers(1, 6))
+        def ship_in_transit(self, product: int, source: int, quantity: int) -> None:
+            response = api.post(
+                "/inventory/transfers",
+                {
+                    "product_id": self.products[product],
+                    "site_id": self.sites[source],
+                    "destination_site_id": self.sites[1 - source],
+                    "quantity": quantity,
+                    "in_transit": True,
+                },
+            )
+            problem = self.model.outcome(source, {product: quantity}, {})
+            if problem is None:
+                assert response.status_code == 201, response.text
+                body = response.json()
+                assert (body["status"], body["transfer_in"]) == ("in_transit", None)
+                self.model.add(product, source, -quantity)
+                self.model.transits.append(Transit(body["transfer_id"], product, source, quantity))
+            else:
+                assert response.status_code == 422
+                assert response.json()["error"]["code"] == problem
+
+        @precondition(lambda self: bool(self.model.transits))
+        @rule(pick=st.integers(0, 100), quantity=st.integers(1, 4))
+        def receive(self, pick: int, quantity: int) -> None:
+            transit = self.model.transits[pick % len(self.model.transits)]
+            response = api.post(
+                f"/inventory/transfers/{transit.id}/receive",
+                {"lines": [{"product_id": self.products[transit.product], "quantity": quantity}]},
+            )
+            if transit.ended:
+                assert response.status_code == 422, response.text
+                assert response.json()["error"]["code"] == "transfer_closed"
+            elif quantity > transit.outstanding:
+                assert response.status_code == 422, response.text
+                assert response.json()["error"]["details"][0]["outstanding"] == transit.outstanding
+            else:
+                assert response.status_code == 200, response.text
+                transit.outstanding -= quantity
+                transit.ended = transit.outstanding == 0
+                self.model.add(transit.product, transit.destination, quantity)
+                expected = "completed" if transit.ended else "partially_received"
+                assert response.json()["status"] == expected
+                assert response.json()["outstanding"] == transit.outstanding
+
+        @precondition(lambda self: bool(self.model.transits))
+        @rule(pick=st.integers(0, 100), reason=st.sampled_from(("returned", "lost", "damaged")))
+        def close_transit(self, pick: int, reason: str) -> None:
+            transit = self.model.transits[pick % len(self.model.transits)]
+            response = api.post(f"/inventory/transfers/{transit.id}/close", {"reason": reason})
+            if transit.ended:
+                assert response.status_code == 422, response.text
+                assert response.json()["error"]["code"] == "transfer_closed"
+                return
+            assert response.status_code == 200, response.text
+            assert response.json()["status"] == "closed"
+            if reason == "returned":
+                self.model.add(transit.product, transit.source, transit.outstanding)
+                assert response.json()["returned"] == transit.outstanding
+            else:
+                assert response.json()["written_off"] == transit.outstanding
+            transit.outstanding, transit.ended = 0, True
 
         @rule(
             site=st.integers(0, 1),
@@ -518,14 +605,15 @@ def make_machine(api: Api, others: Others) -> type[RuleBasedStateMachine]:
                 assert response.status_code == 200, response.text
                 body = response.json()
                 per_site = {
-                    s["site_id"]: (s["on_hand"], s["reserved"], s["available"])
+                    s["site_id"]: (s["on_hand"], s["reserved"], s["available"], s["in_transit"])
                     for s in body["sites"]
                 }
                 for s, site_id in enumerate(self.sites):
-                    assert per_site.get(site_id, (0, 0, 0)) == (
+                    assert per_site.get(site_id, (0, 0, 0, 0)) == (
                         self.model.get(p, s),
                         self.model.reserved(p, s),
                         self.model.available(p, s),
+                        self.model.in_transit(p, s),
                     )
                 assert body["total"] == sum(self.model.get(p, s) for s in range(len(self.sites)))
 

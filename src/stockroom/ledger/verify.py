@@ -3,8 +3,12 @@
 Holds when: every level equals the sum of its movements; no level is below zero at a site
 that forbids negative stock; a location-aware product holds stock only at locations and any
 other product only at "no location" (0), and a level's location is a location of its site
-(the rules `location_aware` implies); every transfer is one `transfer_out` and one
-`transfer_in` with opposite quantities; every sale and return names an invoice of its brand;
+(the rules `location_aware` implies); every transfer has one `transfer_out`, its movements
+net to what is still outstanding or written off on it (0 for a one-step transfer), it has
+its row in `transfers`, each line balances (shipped = received + outstanding + written_off
++ returned), the lines agree with the movements (shipped out of the source, received in at
+the destination, returned in at the source) and the status with the lines; every sale and
+return names an invoice of its brand;
 every level's `reserved` equals what the active reservations' lines hold on it (so, less the
 holds past `expires_at` the sweeper has not recorded yet, what the active, unexpired ones
 hold), and no line holds more than it reserved or less than nothing.
@@ -27,6 +31,8 @@ from stockroom.db.models import (
     Site,
     StockLevel,
     StockMovement,
+    Transfer,
+    TransferLine,
 )
 from stockroom.db.models.ledger import NO_LOCATION
 
@@ -64,6 +70,181 @@ async def _run(conn: AsyncConnection, name: str, query: Any) -> Check:
 
 def _plain(value: Any) -> Any:
     return value if isinstance(value, int | float | str | type(None)) else str(value)
+
+
+TRANSFER_TYPES = ("transfer_out", "transfer_in")
+
+
+def _transfer_checks() -> list[tuple[str, Any]]:
+    """Transfers: their halves, their rows and their lines against the movements."""
+    m, t, tl = StockMovement.__table__, Transfer.__table__, TransferLine.__table__
+    # What each transfer still owes the ledger: units on the road or written off.
+    owed = (
+        select(
+            tl.c.brand_id,
+            tl.c.transfer_id,
+            func.sum(tl.c.outstanding + tl.c.written_off).label("owed"),
+        )
+        .group_by(tl.c.brand_id, tl.c.transfer_id)
+        .subquery()
+    )
+    outs = func.sum(case((m.c.type == "transfer_out", 1), else_=0))
+    net = func.sum(m.c.quantity)
+    expected_net = -func.coalesce(func.max(owed.c.owed), 0)
+    unpaired = (
+        select(
+            m.c.brand_id,
+            m.c.transfer_id,
+            func.count().label("halves"),
+            net.label("net"),
+            expected_net.label("expected_net"),
+        )
+        .select_from(
+            m.outerjoin(
+                owed, and_(owed.c.brand_id == m.c.brand_id, owed.c.transfer_id == m.c.transfer_id)
+            )
+        )
+        .where(m.c.type.in_(TRANSFER_TYPES))
+        .group_by(m.c.brand_id, m.c.transfer_id)
+        .having((outs != 1) | (net != expected_net))
+    )
+    rowless = (
+        select(m.c.brand_id, m.c.transfer_id, func.count().label("movements"))
+        .select_from(m.outerjoin(t, and_(t.c.brand_id == m.c.brand_id, t.c.id == m.c.transfer_id)))
+        .where(m.c.type.in_(TRANSFER_TYPES), t.c.id.is_(None))
+        .group_by(m.c.brand_id, m.c.transfer_id)
+    )
+    unbalanced = select(
+        tl.c.brand_id,
+        tl.c.transfer_id,
+        tl.c.product_id,
+        tl.c.shipped,
+        tl.c.received,
+        tl.c.outstanding,
+        tl.c.written_off,
+        tl.c.returned,
+    ).where(
+        (tl.c.shipped != tl.c.received + tl.c.outstanding + tl.c.written_off + tl.c.returned)
+        | (tl.c.received < 0)
+        | (tl.c.outstanding < 0)
+        | (tl.c.written_off < 0)
+        | (tl.c.returned < 0)
+    )
+    moved = (
+        select(
+            m.c.brand_id,
+            m.c.transfer_id,
+            m.c.product_id,
+            func.sum(case((m.c.type == "transfer_out", -m.c.quantity), else_=0)).label("out"),
+            func.sum(
+                case(
+                    (
+                        (m.c.type == "transfer_in") & (m.c.site_id == t.c.destination_site_id),
+                        m.c.quantity,
+                    ),
+                    else_=0,
+                )
+            ).label("received"),
+            func.sum(
+                case(
+                    (
+                        (m.c.type == "transfer_in") & (m.c.site_id == t.c.source_site_id),
+                        m.c.quantity,
+                    ),
+                    else_=0,
+                )
+            ).label("returned"),
+            func.sum(
+                case(
+                    (
+                        (m.c.type == "transfer_out") & (m.c.site_id != t.c.source_site_id),
+                        1,
+                    ),
+                    (
+                        (m.c.type == "transfer_in")
+                        & (m.c.site_id != t.c.source_site_id)
+                        & (m.c.site_id != t.c.destination_site_id),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ).label("elsewhere"),
+        )
+        .select_from(m.join(t, and_(t.c.brand_id == m.c.brand_id, t.c.id == m.c.transfer_id)))
+        .where(m.c.type.in_(TRANSFER_TYPES))
+        .group_by(m.c.brand_id, m.c.transfer_id, m.c.product_id)
+        .subquery()
+    )
+    line_of = and_(
+        moved.c.brand_id == tl.c.brand_id,
+        moved.c.transfer_id == tl.c.transfer_id,
+        moved.c.product_id == tl.c.product_id,
+    )
+    lines_vs_movements = (
+        select(
+            tl.c.brand_id,
+            tl.c.transfer_id,
+            tl.c.product_id,
+            tl.c.shipped,
+            func.coalesce(moved.c.out, 0).label("shipped_by_movements"),
+            tl.c.received,
+            func.coalesce(moved.c.received, 0).label("received_by_movements"),
+            tl.c.returned,
+            func.coalesce(moved.c.returned, 0).label("returned_by_movements"),
+        )
+        .select_from(tl.outerjoin(moved, line_of))
+        .where(
+            (tl.c.shipped != func.coalesce(moved.c.out, 0))
+            | (tl.c.received != func.coalesce(moved.c.received, 0))
+            | (tl.c.returned != func.coalesce(moved.c.returned, 0))
+            | (func.coalesce(moved.c.elsewhere, 0) != 0)
+        )
+    )
+    movements_without_line = (
+        select(moved.c.brand_id, moved.c.transfer_id, moved.c.product_id)
+        .select_from(moved.outerjoin(tl, line_of))
+        .where(tl.c.id.is_(None))
+    )
+    totals = (
+        select(
+            tl.c.brand_id,
+            tl.c.transfer_id,
+            func.sum(tl.c.outstanding).label("outstanding"),
+            func.sum(tl.c.received).label("received"),
+            func.sum(tl.c.written_off + tl.c.returned).label("ended"),
+        )
+        .group_by(tl.c.brand_id, tl.c.transfer_id)
+        .subquery()
+    )
+    outstanding = func.coalesce(totals.c.outstanding, 0)
+    status_vs_lines = (
+        select(
+            t.c.brand_id, t.c.id.label("transfer_id"), t.c.status, outstanding.label("outstanding")
+        )
+        .select_from(
+            t.outerjoin(
+                totals, and_(totals.c.brand_id == t.c.brand_id, totals.c.transfer_id == t.c.id)
+            )
+        )
+        .where(
+            # Open exactly while units are outstanding; in transit before any receipt;
+            # completed with nothing returned or written off.
+            ((t.c.status.in_(("in_transit", "partially_received"))) & (outstanding <= 0))
+            | (t.c.status.in_(("completed", "closed")) & (outstanding != 0))
+            | ((t.c.status == "in_transit") & (func.coalesce(totals.c.received, 0) != 0))
+            | ((t.c.status == "completed") & (func.coalesce(totals.c.ended, 0) != 0))
+            | totals.c.transfer_id.is_(None)
+            | t.c.status.not_in(("completed", "in_transit", "partially_received", "closed"))
+        )
+    )
+    return [
+        ("transfer halves pair up", unpaired),
+        ("every transfer has its row", rowless),
+        ("every transfer line balances", unbalanced),
+        ("transfer lines agree with their movements", lines_vs_movements),
+        ("every transfer movement has its line", movements_without_line),
+        ("transfer status agrees with its lines", status_vs_lines),
+    ]
 
 
 async def verify_ledger(conn: AsyncConnection) -> Report:
@@ -131,19 +312,7 @@ async def verify_ledger(conn: AsyncConnection) -> Report:
             | (loc.c.brand_id != lv.c.brand_id),
         )
     )
-    outs = func.sum(case((m.c.type == "transfer_out", 1), else_=0))
-    ins = func.sum(case((m.c.type == "transfer_in", 1), else_=0))
-    unpaired = (
-        select(
-            m.c.brand_id,
-            m.c.transfer_id,
-            func.count().label("halves"),
-            func.sum(m.c.quantity).label("net"),
-        )
-        .where(m.c.type.in_(("transfer_out", "transfer_in")))
-        .group_by(m.c.brand_id, m.c.transfer_id)
-        .having((func.count() != 2) | (outs != 1) | (ins != 1) | (func.sum(m.c.quantity) != 0))
-    )
+    transfer_checks = _transfer_checks()
     inv = Invoice.__table__
     orphan_sales = (
         select(m.c.brand_id, m.c.id, m.c.type, m.c.invoice_id)
@@ -204,7 +373,7 @@ async def verify_ledger(conn: AsyncConnection) -> Report:
             plain_at_a_location,
         ),
         await _run(conn, "every level's location is a location of its site", location_elsewhere),
-        await _run(conn, "transfer halves pair up", unpaired),
+        *[await _run(conn, name, query) for name, query in transfer_checks],
         await _run(conn, "every sale and return has its invoice", orphan_sales),
         await _run(conn, "levels' reserved equal what active reservations hold", reserved_vs_holds),
         await _run(conn, "every active hold has its level", holds_without_level),

@@ -2,7 +2,7 @@
 
 Every level reports `on_hand`, `reserved` (held by unexpired reservations), `available`
 (= on_hand − reserved, negative when stock was lost after it was promised) and, per site,
-`in_transit` (0 until transfers in transit exist).
+`in_transit` (units shipped to the site by transfers not yet received or closed).
 """
 
 from __future__ import annotations

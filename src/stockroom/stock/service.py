@@ -1,7 +1,9 @@
 """Reading stock levels: one product everywhere, a paginated listing, and low stock at a site.
 
 Levels are read from `stock_levels` (which the ledger keeps equal to the sum of movements);
-a location-aware product has one level per location, summed here per site.
+a location-aware product has one level per location, summed here per site. A site's
+`in_transit` is what transfers in transit still owe it (`transfer_lines.outstanding`), per
+site since the receipt chooses the location.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stockroom.auth.current_site import Access, check_site_access, load_site, resolve_current_site
 from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped_columns
-from stockroom.db.models import NO_LOCATION, Product, Site, StockLevel
+from stockroom.db.models import NO_LOCATION, Product, Site, StockLevel, TransferLine
 from stockroom.db.models.base import utcnow
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.ledger.available import expired_at_site, reserved_now
@@ -26,6 +28,31 @@ from stockroom.stock.schemas import LocationStock, ProductStock, SiteStock
 
 products = cast(Table, Product.__table__)
 levels = cast(Table, StockLevel.__table__)
+transfer_lines = cast(Table, TransferLine.__table__)
+
+
+async def in_transit_to(
+    session: AsyncSession,
+    brand_id: uuid.UUID,
+    product_ids: set[uuid.UUID],
+    site_ids: set[uuid.UUID] | None = None,
+) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+    """Units of each product on their way to each site: {(product_id, site_id): units}."""
+    if not product_ids:
+        return {}
+    outstanding = sql_cast(func.sum(transfer_lines.c.outstanding), BigInteger)
+    query = (
+        select(transfer_lines.c.product_id, transfer_lines.c.destination_site_id, outstanding)
+        .where(
+            transfer_lines.c.brand_id == brand_id,
+            transfer_lines.c.product_id.in_(product_ids),
+            transfer_lines.c.outstanding > 0,
+        )
+        .group_by(transfer_lines.c.product_id, transfer_lines.c.destination_site_id)
+    )
+    if site_ids is not None:
+        query = query.where(transfer_lines.c.destination_site_id.in_(site_ids))
+    return {(p, s): int(units) for p, s, units in await session.execute(query)}
 
 
 def _only_readable(query: Select[Any], principal: Principal, site_column: Any) -> Select[Any]:
@@ -92,6 +119,9 @@ async def product_stock(
                 )
             )
     listed = list(by_site.values())
+    coming = await in_transit_to(session, principal.brand_id, {product_id})
+    for entry in listed:
+        entry.in_transit = coming.get((product_id, entry.site_id), 0)
     return ProductStock(
         product_id=product_id,
         total=sum(s.on_hand for s in listed),
@@ -152,7 +182,20 @@ async def list_stock_levels(
         await _require_product(session, principal, product_id)
         query = query.where(levels.c.product_id == product_id)
     rows, meta = await fetch_page(session, query, params, scalars=False)
-    return [dict(r) | {"available": r["on_hand"] - r["reserved"]} for r in rows], meta
+    coming = await in_transit_to(
+        session,
+        principal.brand_id,
+        {r["product_id"] for r in rows},
+        {r["site_id"] for r in rows},
+    )
+    return [
+        dict(r)
+        | {
+            "available": r["on_hand"] - r["reserved"],
+            "in_transit": coming.get((r["product_id"], r["site_id"]), 0),
+        }
+        for r in rows
+    ], meta
 
 
 def low_stock_query(
@@ -241,7 +284,14 @@ async def low_stock(
     rows, meta = await fetch_rows_page(
         session, low_stock_query(principal.brand_id, site.id), params
     )
-    return [r | {"site_id": site.id} for r in rows], meta
+    # Shown, not compared: units on their way do not lift a product out of low stock.
+    coming = await in_transit_to(
+        session, principal.brand_id, {r["product_id"] for r in rows}, {site.id}
+    )
+    return [
+        r | {"site_id": site.id, "in_transit": coming.get((r["product_id"], site.id), 0)}
+        for r in rows
+    ], meta
 
 
 async def _require_product(

@@ -8,6 +8,7 @@ from stockroom.db.models.idempotency import IdempotencyKey
 from stockroom.db.models.ledger import NO_LOCATION, StockLevel, StockMovement
 from stockroom.db.models.reservations import Reservation, ReservationLine
 from stockroom.db.models.tenancy import ApiToken, Brand, Location, Site, User, UserSite
+from stockroom.db.models.transfers import Transfer, TransferLine
 
 __all__ = [
     "NO_LOCATION",
@@ -28,6 +29,8 @@ __all__ = [
     "StockCountProduct",
     "StockLevel",
     "StockMovement",
+    "Transfer",
+    "TransferLine",
     "User",
     "UserSite",
 ]
