@@ -304,6 +304,8 @@ def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, ware
     arrived = worker.newest(beans, site_id=shop)
     assert (arrived["type"], arrived["quantity"]) == ("transfer_in", 2)
     assert worker.newest(beans, site_id=warehouse)["transfer_id"] == arrived["transfer_id"]
+    worker.open("/dashboard/transfers")
+    worker.check_page("transfers-on-the-way")
 
     # A delivery of milk at the shop.
     worker.open("/dashboard/receive")

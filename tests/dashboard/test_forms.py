@@ -402,3 +402,59 @@ async def test_another_brand_can_neither_see_nor_change_a_brands_things_through_
     assert by_sku.status_code == 422 and "No product has the SKU" in by_sku.text
     assert at_a_site.status_code == 422
     assert await movement_count(a) == before
+
+
+async def test_a_transfer_shipped_now_is_received_in_parts_and_closed_from_the_dashboard(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    brand = await create_brand_with_admin(db)
+    warehouse = await create_site(brand, name="Warehouse")
+    tea = await create_product(brand, sku="TEA-T", name="Tea")
+    await put_stock(brand, tea, 10, site_id=warehouse)
+    use_token(client, brand.admin.token)
+
+    shipped = await post_form(
+        client,
+        "/dashboard/transfer",
+        "transfer-form",
+        "/dashboard/transfer",
+        {
+            "site_id": str(warehouse),
+            "destination_site_id": str(brand.site_id),
+            "sku": "TEA-T",
+            "quantity": "6",
+            "reference": "BOX-1",
+            "in_transit": "yes",
+        },
+    )
+    page = await client.get("/dashboard/transfers")
+    receive_action = page.text.split('action="/dashboard/transfers/')[1].split('"')[0]
+    hidden = form_fields(page.text.replace('class="task"', 'id="t"', 1), "t")
+    received = await client.post(
+        f"/dashboard/transfers/{receive_action}",
+        data=hidden | {"product_id": str(tea), "quantity": "4"},
+        headers={"Origin": ORIGIN},
+    )
+    too_many = await client.post(
+        f"/dashboard/transfers/{receive_action}",
+        data=hidden
+        | {"idempotency_key": str(uuid.uuid4()), "product_id": str(tea), "quantity": "9"},
+        headers={"Origin": ORIGIN},
+    )
+    transfer_id = receive_action.split("/")[0]
+    closed = await client.post(
+        f"/dashboard/transfers/{transfer_id}/close",
+        data=hidden | {"idempotency_key": str(uuid.uuid4()), "reason": "returned"},
+        headers={"Origin": ORIGIN},
+    )
+
+    assert shipped.status_code == 303, shipped.text
+    assert "BOX-1" in page.text
+    assert received.status_code == 303, received.text
+    assert too_many.status_code == 422
+    assert closed.status_code == 303, closed.text
+    moves = await movements_of(brand, tea)
+    assert sorted(q for t, s, q in moves if t != "adjustment") == [-6, 2, 4]
+    stock = await client.get(f"/inventory/products/{tea}/stock", headers=brand.admin.headers)
+    on_hand = {s["site_id"]: s["on_hand"] for s in stock.json()["sites"]}
+    assert on_hand == {str(warehouse): 6, str(brand.site_id): 4}

@@ -1,7 +1,7 @@
 """The dashboard's stock forms: adjust with a reason, transfer to another site, receive a delivery.
 
 Each form posts to the API's own service function (`adjustments.service.create_adjustment`,
-`transfers.service.create_transfer`, `purchases.service.create_purchase`) with the API's own
+`transfers.service.ship_transfer`, `purchases.service.create_purchase`) with the API's own
 request schema, so the rules, the errors and the ledger are the API's: nothing here writes.
 A post is a `forms.PostedForm` (CSRF token, Idempotency-Key); success redirects to the form
 with a note of what was saved, a refusal shows the form again with the error in place.
@@ -205,6 +205,7 @@ async def transfer(request: Request, form: Posted, session: Session) -> Response
             "reference",
             "source_location_id",
             "destination_location_id",
+            "in_transit",
         )
     }
 
@@ -220,9 +221,12 @@ async def transfer(request: Request, form: Posted, session: Session) -> Response
                 "source_location_id": number_or_text(values["source_location_id"]),
                 "destination_location_id": number_or_text(values["destination_location_id"]),
                 "site_id": uuid_or_none(values["site_id"]),
+                "in_transit": values["in_transit"] == "yes",
             },
         )
-        await transfers_service.create_transfer(session, user.principal, body, SiteChoice())
+        _, status, _, _ = await transfers_service.ship_transfer(
+            session, user.principal, body, SiteChoice()
+        )
         destination = next(
             (s.name for s in user.sites if s.id == body.destination_site_id), "the other site"
         )
@@ -230,7 +234,8 @@ async def transfer(request: Request, form: Posted, session: Session) -> Response
             _saved_location(
                 "/dashboard/transfer",
                 site_id=values["site_id"],
-                saved=f"{body.quantity} × {product.sku} to {destination}",
+                saved=f"{body.quantity} × {product.sku} to {destination}"
+                + (" (on its way: receive it under Transfers)" if status == "in_transit" else ""),
             )
         )
 

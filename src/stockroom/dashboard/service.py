@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Table, func, select
+from sqlalchemy import BigInteger, Table, func, or_, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +23,16 @@ from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped, brand_scoped_columns
 from stockroom.auth.tokens import load_principal, looks_like_token
 from stockroom.catalog.service import list_products
-from stockroom.db.models import Brand, Location, Product, Site, StockLevel, StockMovement, User
+from stockroom.db.models import (
+    Brand,
+    Location,
+    Product,
+    Site,
+    StockLevel,
+    StockMovement,
+    Transfer,
+    User,
+)
 from stockroom.db.models.base import utcnow
 from stockroom.errors import Unauthenticated, ValidationFailed, field_error
 from stockroom.ledger.available import reserved_now
@@ -340,3 +349,25 @@ def suggested_reorder(min_stock: int, available: int, in_transit: int = 0) -> in
     """How many to order for a low level: enough to reach twice the minimum stock, counting
     what is already on its way (Stockroom keeps no maximum level; docs/dashboard.md)."""
     return max(2 * min_stock - available - in_transit, 0)
+
+
+async def open_transfer_ids(
+    session: AsyncSession, principal: Principal, site_ids: Collection[uuid.UUID], *, limit: int
+) -> list[uuid.UUID]:
+    """Transfers still on their way (in transit or partly received) from or to these sites,
+    oldest first: what waits longest is received first."""
+    if not site_ids:
+        return []
+    rows = await session.execute(
+        brand_scoped_columns(Transfer, principal, Transfer.id)
+        .where(
+            Transfer.status.in_(("in_transit", "partially_received")),
+            or_(
+                Transfer.source_site_id.in_(list(site_ids)),
+                Transfer.destination_site_id.in_(list(site_ids)),
+            ),
+        )
+        .order_by(Transfer.created_at, Transfer.id)
+        .limit(limit)
+    )
+    return [transfer_id for (transfer_id,) in rows]
