@@ -14,7 +14,7 @@ from stockroom.catalog.router import router as catalog_router
 from stockroom.counts.router import router as counts_router
 from stockroom.dashboard.router import router as dashboard_router
 from stockroom.db.engine import create_engine, create_sessionmaker
-from stockroom.db.replica import create_read_engine, read_sessionmaker
+from stockroom.db.replica import ReplicaLag, create_read_engine, read_sessionmaker
 from stockroom.health.router import router as health_router
 from stockroom.http.errors import install_error_handlers
 from stockroom.initial_stock.router import router as initial_stock_router
@@ -75,6 +75,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         read_engine = create_read_engine(settings)
         app.state.read_engine = read_engine or engine
         app.state.read_sessionmaker = read_sessionmaker(read_engine)
+        app.state.replica_lag = (
+            ReplicaLag(engine, read_engine, settings.read_max_lag_seconds)
+            if read_engine is not None
+            else None
+        )
         try:
             yield
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,6 +18,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///stockroom.db"
     # A read replica (postgresql://...) for lists, reports and CSV exports; unset: the primary.
     read_database_url: str | None = None
+    # Beyond this replay lag (seconds) the replica's reads go to the primary until it
+    # catches up; 0: whenever it has not replayed everything yet (docs/scaling.md).
+    read_max_lag_seconds: float = Field(default=30.0, ge=0)
     # "pgbouncer": the URLs point at a transaction-mode pooler (PgBouncer); no startup
     # parameters beyond the basics and no named prepared statements kept across transactions.
     # "none": straight to PostgreSQL (or a session-mode pooler).

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session
-from stockroom.db.replica import ReadSession
+from stockroom.db.replica import ReadSession, read_engine_of
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.fields import DEFAULT_PER_PAGE, LimitQuery, PageQuery, PerPageQuery
 from stockroom.http.errors import error_responses
@@ -86,7 +86,7 @@ ReportFilters = Annotated[service.MovementFilters, Depends(report_filters)]
 
 def csv_export(request: Request, query: Select[Any]) -> CsvResponse:
     return CsvResponse(
-        service.movements_csv(request.app.state.read_engine, query),
+        service.movements_csv(read_engine_of(request), query),
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="movements.csv"'},
     )

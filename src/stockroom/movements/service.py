@@ -28,6 +28,7 @@ from stockroom.auth.scope import brand_scoped, brand_scoped_columns
 from stockroom.db.models import Product, StockMovement
 from stockroom.errors import ValidationFailed, field_error
 from stockroom.fields import csv_row
+from stockroom.ledger.partitions import created_at_window
 from stockroom.movements.schemas import Movement
 from stockroom.pagination import PageMeta, PageParams, fetch_page
 
@@ -117,11 +118,14 @@ async def movement_report_query(
         query = query.where(_movement.c.product_id == filters.product_id)
     if filters.type is not None:
         query = query.where(_movement.c.type == filters.type)
-    if start is not None:
-        query = query.where(_movement.c.created_at >= _day_start(start))
-    if end is not None and end < date.max:
-        # Inclusive end day: everything before the first instant of the next day (UTC).
-        query = query.where(_movement.c.created_at < _day_start(end + timedelta(days=1)))
+    # Inclusive end day: everything before the first instant of the next day (UTC).
+    after_end = _day_start(end + timedelta(days=1)) if end is not None and end < date.max else None
+    low, high = created_at_window(_day_start(start) if start else None, after_end)
+    # Plain bounds on created_at: on PostgreSQL the planner skips the months outside them.
+    if low is not None:
+        query = query.where(_movement.c.created_at >= low)
+    if high is not None:
+        query = query.where(_movement.c.created_at < high)
     return query.order_by(*_NEWEST_FIRST)
 
 
@@ -160,8 +164,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 def _after(query: Select[Any], created_at: datetime, movement_id: uuid.UUID) -> Select[Any]:
     # Rows strictly older than the cursor in (created_at desc, id desc) order: one row-value
     # comparison, which both databases answer from the (brand_id, created_at, id) index.
+    # The plain `created_at <=` beside it lets PostgreSQL skip the newer months' partitions
+    # (it does not prune on a row-value comparison).
     key = tuple_(_movement.c.created_at, _movement.c.id)
-    return query.where(key < tuple_(created_at, movement_id, types=key.type.types))
+    return query.where(
+        _movement.c.created_at <= created_at,
+        key < tuple_(created_at, movement_id, types=key.type.types),
+    )
 
 
 async def movements_after_cursor(

@@ -1,5 +1,8 @@
 """The worker loop: each round runs every job in its own transaction, then waits a little.
 
+Jobs: reservation expiry every round; the ledger's partitions (`maintain_ledger`, the
+same work as `stockroom maintain`) at start and then hourly.
+
 Jobs must be safe with any number of workers at once (reservations/expiry.py claims its
 rows with SKIP LOCKED). `stockroom serve` runs one loop inside each server process unless
 `--no-worker`; `stockroom worker` runs it alone. Correctness never depends on it running:
@@ -15,8 +18,10 @@ import logging
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from stockroom import clock
 from stockroom.db.engine import WRITE
 from stockroom.db.models.base import utcnow
+from stockroom.ledger.partitions import Maintenance, maintain_partitions
 from stockroom.reservations.expiry import BATCH, expire_reservations
 
 log = logging.getLogger("stockroom.worker")
@@ -38,6 +43,25 @@ async def run_once(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     return expired
 
 
+# The ledger's partitions are made months ahead: once an hour is plenty (and at start).
+MAINTAIN_EVERY_SECONDS = 3600.0
+
+
+async def maintain_ledger(sessionmaker: async_sessionmaker[AsyncSession]) -> Maintenance:
+    """The partition job: create the ledger's partitions due now (PostgreSQL; else nothing)."""
+    async with sessionmaker() as session:
+        conn = await session.connection()
+        try:
+            result = await maintain_partitions(conn, clock.now().date())
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+    if result.created:
+        log.info("created ledger partitions %s", ", ".join(result.created))
+    return result
+
+
 async def run_worker(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
@@ -46,7 +70,15 @@ async def run_worker(
 ) -> None:
     """Run rounds until `stop` is set; a full batch is followed at once by another."""
     stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    maintain_at = loop.time()
     while not stop.is_set():
+        if loop.time() >= maintain_at:
+            try:
+                await maintain_ledger(sessionmaker)
+                maintain_at = loop.time() + MAINTAIN_EVERY_SECONDS
+            except (DBAPIError, OperationalError, OSError) as exc:
+                log.warning("partition job failed: %s: %s", type(exc).__name__, str(exc)[:200])
         try:
             done = await run_once(sessionmaker)
         except (DBAPIError, OperationalError, OSError) as exc:

@@ -84,8 +84,10 @@ class StockMovement(Base):
         ),
     )
 
+    # The primary key on PostgreSQL is (brand_id, id, created_at): the month partitions'
+    # key and Citus's distribution column must be in it (migration 0010). SQLite keeps (id).
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"))
+    brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"), primary_key=True)
     type: Mapped[str] = mapped_column(String(16))
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
     site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))
@@ -104,4 +106,4 @@ class StockMovement(Base):
     purchase_id: Mapped[uuid.UUID | None] = mapped_column()
     unit_cost: Mapped[Decimal | None] = mapped_column()
     user_id: Mapped[uuid.UUID | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(primary_key=True, default=utcnow)
