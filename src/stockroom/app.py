@@ -31,6 +31,7 @@ from stockroom.sites.router import router as sites_router
 from stockroom.stock.router import router as stock_router
 from stockroom.transfers.router import router as transfers_router
 from stockroom.users.router import router as users_router
+from stockroom.valuation.router import router as valuation_router
 from stockroom.worker import run_worker
 
 ROUTERS = [
@@ -38,6 +39,7 @@ ROUTERS = [
     transfers_router,
     initial_stock_router,
     stock_router,
+    valuation_router,
     reservations_router,
     counts_router,
     movements_router,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     # `stockroom serve` turns it on unless `--no-worker`.
     worker_in_process: bool = False
     worker_interval_seconds: float = 1.0
+    # How far in the past a write may set `occurred_at` (days); capped at 31 so that
+    # occurred_at ≥ created_at − 31 days holds for every movement ever written.
+    backdate_days: int = Field(7, ge=0, le=31)
 
 
 @lru_cache

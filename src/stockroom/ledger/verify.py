@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockroom.db.models import (
@@ -26,9 +26,11 @@ from stockroom.db.models import (
     ReservationLine,
     Site,
     StockLevel,
+    StockLevelDay,
     StockMovement,
 )
 from stockroom.db.models.ledger import NO_LOCATION
+from stockroom.ledger.timeline import day_of
 
 LIMIT = 100  # problems listed per check; the count is exact
 
@@ -64,6 +66,37 @@ async def _run(conn: AsyncConnection, name: str, query: Any) -> Check:
 
 def _plain(value: Any) -> Any:
     return value if isinstance(value, int | float | str | type(None)) else str(value)
+
+
+def _checkpoints_vs_ledger(conn: AsyncConnection) -> Any:
+    """(level, UTC day) pairs whose checkpoint differs from its movements' sum, either way."""
+    m, d = StockMovement.__table__, StockLevelDay.__table__
+    location = func.coalesce(m.c.location_id, literal(0))
+    day = day_of(m.c.occurred_at, conn.dialect.name)
+    both = union_all(
+        select(
+            m.c.brand_id,
+            m.c.product_id,
+            m.c.site_id,
+            location.label("location_id"),
+            day.label("day"),
+            m.c.quantity.label("quantity"),
+        ),
+        select(
+            d.c.brand_id,
+            d.c.product_id,
+            d.c.site_id,
+            d.c.location_id,
+            d.c.day,
+            (-d.c.quantity).label("quantity"),
+        ),
+    ).subquery()
+    key = (both.c.brand_id, both.c.product_id, both.c.site_id, both.c.location_id, both.c.day)
+    return (
+        select(*key, func.sum(both.c.quantity).label("difference"))
+        .group_by(*key)
+        .having(func.sum(both.c.quantity) != 0)
+    )
 
 
 async def verify_ledger(conn: AsyncConnection) -> Report:
@@ -193,6 +226,9 @@ async def verify_ledger(conn: AsyncConnection) -> Report:
     )
     checks = [
         await _run(conn, "levels equal the sum of their movements", level_vs_ledger),
+        await _run(
+            conn, "as-of checkpoints equal their day's movements", _checkpoints_vs_ledger(conn)
+        ),
         await _run(conn, "every movement total has its level", ledger_without_level),
         await _run(conn, "no level below zero where negative stock is forbidden", negative),
         await _run(

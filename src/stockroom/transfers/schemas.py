@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from stockroom.fields import LocationId, PositiveQuantity, Text
+from stockroom.fields import LocationId, OccurredAt, PositiveQuantity, Text
 from stockroom.movements.schemas import Movement
 
 
@@ -35,6 +35,7 @@ class TransferRequest(BaseModel):
         validation_alias=AliasChoices("site_id", "workspace_id"),
         description="Source site (alias `workspace_id`); defaults to the current site.",
     )
+    occurred_at: OccurredAt = None
 
 
 class TransferCreated(BaseModel):

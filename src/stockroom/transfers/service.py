@@ -93,6 +93,7 @@ async def create_transfer(
             ),
         ],
         user_id=principal.user_id,
+        occurred_at=body.occurred_at,
     )
     return transfer_id, out_half, in_half
 
