@@ -77,7 +77,10 @@ async def valuation(
     site_id: uuid.UUID | None,
     instant: datetime,
 ) -> Valuation:
-    """Per product and site at the sites the caller may read (or one of them), with totals."""
+    """Per product and site at the sites the caller may read (or one of them), with totals.
+
+    Lines whose quantity was 0 at the instant are left out.
+    """
     query = (
         brand_scoped_columns(
             StockLevel,
@@ -125,6 +128,8 @@ async def valuation(
     data = []
     with localcontext(MONEY_CONTEXT):
         for line in lines.values():
+            if line["quantity"] == 0:
+                continue  # nothing held then: nothing to value
             cost = costs.get(line["product_id"])
             value = None if cost is None else (line["quantity"] * cost).quantize(MONEY_STEP)
             data.append(ValuationLine(average_cost=cost, value=value, **line))
