@@ -176,8 +176,9 @@ async def _secondary_indexes(conn: Any, table: str) -> list[tuple[str, str]]:
     return [(r["indexname"], r["indexdef"]) for r in rows]
 
 
-async def load_postgres(conn: Any, brand: Brand) -> None:
-    """Write the sites, products, levels and ledger into a migrated PostgreSQL database."""
+async def load_postgres(conn: Any, brand: Brand, products: int = PRODUCTS) -> None:
+    """Write the sites, products, levels and ledger into a migrated PostgreSQL database
+    (`products` × 20 sites × 5 movements; the as-of checkpoints to match)."""
     await conn.execute(PG_FUNCTIONS)
     # A consistent set-based load: foreign keys hold by construction, and indexes are
     # cheaper built once at the end than maintained per row.
@@ -188,12 +189,14 @@ async def load_postgres(conn: Any, brand: Brand) -> None:
         await conn.execute(f'DROP INDEX "{name}"')
     async with conn.transaction():
         await conn.execute(PG_SITES, brand.brand_id, SITES)
-        await conn.execute(PG_PRODUCTS, brand.brand_id, PRODUCTS, MIN_STOCK)
-        await conn.execute(PG_LEVELS, brand.brand_id, brand.site_ids, PRODUCTS, SITES)
+        await conn.execute(PG_PRODUCTS, brand.brand_id, products, MIN_STOCK)
+        await conn.execute(PG_LEVELS, brand.brand_id, brand.site_ids, products, SITES)
         start = datetime.combine(ledger_start(), datetime.min.time(), tzinfo=UTC)
         await conn.execute(
-            PG_MOVEMENTS, brand.brand_id, brand.site_ids, PRODUCTS, SITES, brand.user_id, start
+            PG_MOVEMENTS, brand.brand_id, brand.site_ids, products, SITES, brand.user_id, start
         )
+        # Rebuilt whole: the demo's own movements already have theirs.
+        await conn.execute("DELETE FROM stock_level_days")
         await conn.execute(LEVEL_DAYS.format(day="(occurred_at AT TIME ZONE 'UTC')::date"))
         for statement in PG_RESERVATIONS.split(";")[:-1]:
             args = [brand.brand_id, brand.shop, brand.user_id]
@@ -322,4 +325,5 @@ def _sqlite_insert_rows(db: sqlite3.Connection, brand: Brand, products: int) -> 
         "FROM n AS p, bench_sites AS s, k",
         (brand_hex, user_hex, start, start),
     )
+    db.execute("DELETE FROM stock_level_days")  # rebuilt whole (the demo's have theirs)
     db.execute(LEVEL_DAYS.format(day="date(occurred_at)"))
