@@ -32,6 +32,7 @@ from stockroom.sites.router import router as sites_router
 from stockroom.stock.router import router as stock_router
 from stockroom.transfers.router import router as transfers_router
 from stockroom.users.router import router as users_router
+from stockroom.valuation.router import router as valuation_router
 from stockroom.webhooks.router import router as webhooks_router
 from stockroom.worker import run_worker
 
@@ -40,6 +41,7 @@ ROUTERS = [
     transfers_router,
     initial_stock_router,
     stock_router,
+    valuation_router,
     reservations_router,
     counts_router,
     movements_router,

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = 60.0
     # Endpoints one worker sends to at once (each endpoint in order, one request at a time).
     webhook_concurrency: int = 8
+    # How far in the past a write may set `occurred_at` (days); capped at 31 so that
+    # occurred_at ≥ created_at − 31 days holds for every movement ever written.
+    backdate_days: int = Field(7, ge=0, le=31)
 
 
 @lru_cache

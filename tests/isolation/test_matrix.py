@@ -226,6 +226,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/inventory/stock"): Case(
         lambda w: ("/inventory/stock", None, {"site_id": str(w.a1)}), 422, None, 403
     ),
+    ("GET", "/inventory/valuation"): Case(
+        lambda w: ("/inventory/valuation", None, {"site_id": str(w.a1)}), 422, None, 403
+    ),
     ("GET", "/inventory/low-stock"): Case(
         lambda w: ("/inventory/low-stock", None, {"site_id": str(w.a1)}), 422, None, 403
     ),

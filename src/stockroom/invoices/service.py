@@ -88,7 +88,13 @@ async def create_invoice(
         for i, line in enumerate(body.lines)
     ]
     movements = await post_movements(
-        session, principal.brand_id, drafts, user_id=principal.user_id, now=now, holds=holds
+        session,
+        principal.brand_id,
+        drafts,
+        user_id=principal.user_id,
+        now=now,
+        holds=holds,
+        occurred_at=body.occurred_at,
     )
     invoice = Invoice(
         id=invoice_id,

@@ -12,6 +12,7 @@ return names an invoice of its brand;
 every level's `reserved` equals what the active reservations' lines hold on it (so, less the
 holds past `expires_at` the sweeper has not recorded yet, what the active, unexpired ones
 hold), and no line holds more than it reserved or less than nothing.
+Every as-of checkpoint (a level's net change on one UTC day) equals that day's movements.
 A level counts even at 0: the writer never creates one on the wrong side of these rules.
 """
 
@@ -33,6 +34,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -43,11 +45,13 @@ from stockroom.db.models import (
     ReservationLine,
     Site,
     StockLevel,
+    StockLevelDay,
     StockMovement,
     Transfer,
     TransferLine,
 )
 from stockroom.db.models.ledger import NO_LOCATION
+from stockroom.ledger.timeline import day_of
 
 LIMIT = 100  # problems listed per check; the count is exact
 
@@ -89,6 +93,37 @@ async def _run(conn: AsyncConnection, name: str, query: Any) -> Check:
 
 def _plain(value: Any) -> Any:
     return value if isinstance(value, int | float | str | type(None)) else str(value)
+
+
+def _checkpoints_vs_ledger(conn: AsyncConnection) -> Any:
+    """(level, UTC day) pairs whose checkpoint differs from its movements' sum, either way."""
+    m, d = StockMovement.__table__, StockLevelDay.__table__
+    location = func.coalesce(m.c.location_id, literal(0))
+    day = day_of(m.c.occurred_at, conn.dialect.name)
+    both = union_all(
+        select(
+            m.c.brand_id,
+            m.c.product_id,
+            m.c.site_id,
+            location.label("location_id"),
+            day.label("day"),
+            m.c.quantity.label("quantity"),
+        ),
+        select(
+            d.c.brand_id,
+            d.c.product_id,
+            d.c.site_id,
+            d.c.location_id,
+            d.c.day,
+            (-d.c.quantity).label("quantity"),
+        ),
+    ).subquery()
+    key = (both.c.brand_id, both.c.product_id, both.c.site_id, both.c.location_id, both.c.day)
+    return (
+        select(*key, func.sum(both.c.quantity).label("difference"))
+        .group_by(*key)
+        .having(func.sum(both.c.quantity) != 0)
+    )
 
 
 TRANSFER_TYPES = ("transfer_out", "transfer_in")
@@ -433,6 +468,9 @@ async def _checks(conn: AsyncConnection, sums: Table) -> Report:
         await _run(conn, "levels' reserved equal what active reservations hold", reserved_vs_holds),
         await _run(conn, "every active hold has its level", holds_without_level),
         await _run(conn, "reservation lines hold between 0 and what they reserved", bad_lines),
+        await _run(
+            conn, "as-of checkpoints equal their day's movements", _checkpoints_vs_ledger(conn)
+        ),
     ]
     levels = (await conn.execute(select(func.count()).select_from(lv))).scalar_one()
     count = (await conn.execute(select(func.coalesce(func.sum(sums.c.movements), 0)))).scalar_one()

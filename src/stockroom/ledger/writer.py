@@ -52,6 +52,7 @@ from stockroom.ledger.statements import (
     levels,
     sites_allowing_negative,
 )
+from stockroom.ledger.timeline import add_to_checkpoints, checked_occurred_at
 from stockroom.observability.metrics import count_insufficient_stock, count_movements_on_commit
 
 movements = cast(Table, StockMovement.__table__)
@@ -71,6 +72,7 @@ async def post_movements(
     user_id: uuid.UUID | None,
     now: datetime | None = None,
     holds: Sequence[HoldDraft] = (),
+    occurred_at: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Apply the drafts to their levels and append them to the ledger; return the movements.
 
@@ -80,8 +82,12 @@ async def post_movements(
     nothing of the request is written. `holds` change levels' reserved units
     (reservations); with them, or with sales and transfers out, the reserved side
     (ledger/available.py) applies the request and raises InsufficientAvailable.
+    `occurred_at` (default `now`) dates every movement of the request; outside the
+    backdating window (ledger/timeline.py) it is a 422 before anything is written. The
+    rules judge the levels as they are now, whenever the movements occurred.
     """
     now = now or utcnow()
+    occurred = checked_occurred_at(occurred_at, now)
     changes = level_changes(drafts)
     if holds or draws_on_available(drafts):
         problems = await apply_with_reserved(session, brand_id, drafts, holds, now)
@@ -102,9 +108,10 @@ async def post_movements(
         raise InsufficientStock(
             "Not enough stock; nothing was written.", [_detail(p) for p in short]
         )
-    rows = [_movement_row(brand_id, draft, user_id, now) for draft in drafts]
+    rows = [_movement_row(brand_id, draft, user_id, now, occurred) for draft in drafts]
     if rows:
         await execute_core(session, insert(movements), rows)
+        await add_to_checkpoints(session, brand_id, rows)
         # Metrics only: counted by type if and when the caller's transaction commits.
         count_movements_on_commit(session, rows)
     # The events of this change, in its transaction: movement.created, threshold crossings.
@@ -127,7 +134,11 @@ def _available_changes(
 
 
 def _movement_row(
-    brand_id: uuid.UUID, draft: MovementDraft, user_id: uuid.UUID | None, now: datetime
+    brand_id: uuid.UUID,
+    draft: MovementDraft,
+    user_id: uuid.UUID | None,
+    now: datetime,
+    occurred_at: datetime,
 ) -> dict[str, Any]:
     return {
         "id": new_id(),
@@ -149,6 +160,7 @@ def _movement_row(
         "unit_cost": draft.unit_cost,
         "user_id": user_id,
         "created_at": now,
+        "occurred_at": occurred_at,
     }
 
 

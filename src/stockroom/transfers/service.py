@@ -132,7 +132,12 @@ async def ship_transfer(
         )
     now = utcnow()
     written = await post_movements(
-        session, principal.brand_id, drafts, user_id=principal.user_id, now=now
+        session,
+        principal.brand_id,
+        drafts,
+        user_id=principal.user_id,
+        now=now,
+        occurred_at=body.occurred_at,
     )
     status = "in_transit" if body.in_transit else "completed"
     await execute_core(

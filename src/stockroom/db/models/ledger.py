@@ -7,10 +7,10 @@ movements with its key, and movements are never updated or deleted.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stockroom.db.models.base import Base, new_id, utcnow
@@ -74,6 +74,14 @@ class StockMovement(Base):
         Index("ix_stock_movements_brand_id_invoice_id", "brand_id", "invoice_id"),
         Index("ix_stock_movements_brand_id_transfer_id", "brand_id", "transfer_id"),
         Index("ix_stock_movements_brand_id_purchase_id", "brand_id", "purchase_id"),
+        # As-of reads: one product's movements at a site within an occurred_at range.
+        Index(
+            "ix_stock_movements_brand_id_product_id_site_id_occurred_at",
+            "brand_id",
+            "product_id",
+            "site_id",
+            "occurred_at",
+        ),
         # The report for one site (or a non-admin's sites): newest first, keyset (created_at, id).
         Index(
             "ix_stock_movements_brand_id_site_id_created_at",
@@ -107,3 +115,24 @@ class StockMovement(Base):
     unit_cost: Mapped[Decimal | None] = mapped_column()
     user_id: Mapped[uuid.UUID | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(primary_key=True, default=utcnow)
+    # When it happened in the world (a client may backdate it within the window the writer
+    # enforces): always within [created_at − MAX_BACKDATE, created_at + MAX_AHEAD].
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StockLevelDay(Base):
+    """A level's net change on one UTC day by `occurred_at`: the as-of checkpoints.
+
+    The writer adds each movement's quantity to its level's row for the movement's
+    occurred_at day, in the movement's transaction, so for every level the rows sum to
+    `on_hand` and a backdated movement corrects exactly one row (never a repost).
+    """
+
+    __tablename__ = "stock_level_days"
+
+    brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=NO_LOCATION)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    quantity: Mapped[int] = mapped_column(BigInteger, default=0)
