@@ -14,6 +14,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # openapi-python-client in a venv of its own (it requires typer<0.28; Stockroom pins 0.29).
 TOOLS := .tools
 REDOCLY_VERSION := 2.77.0
+# axe-core: the dashboard's browser test injects it into every page it opens.
+AXE_CORE_VERSION := 4.14.1
 OPENAPI_PYTHON_CLIENT_VERSION := 0.29.1
 
 .PHONY: install serve test fmt lint typecheck check bench clean browser openapi-tools pgbouncer \
@@ -49,6 +51,10 @@ openapi-tools:
 	  || { npm install --prefix $(TOOLS) --no-audit --no-fund --silent @redocly/cli@$(REDOCLY_VERSION) \
 	       && touch $(TOOLS)/redocly-$(REDOCLY_VERSION).stamp; } \
 	  || { [ "$$CI" != true ] && echo "openapi-tools: Redocly CLI is not installed; its lint test will skip"; }
+	@test -f $(TOOLS)/axe-core-$(AXE_CORE_VERSION).stamp \
+	  || { npm install --prefix $(TOOLS) --no-audit --no-fund --silent axe-core@$(AXE_CORE_VERSION) \
+	       && touch $(TOOLS)/axe-core-$(AXE_CORE_VERSION).stamp; } \
+	  || { [ "$$CI" != true ] && echo "openapi-tools: axe-core is not installed; the dashboard's browser test will skip"; }
 	@test -f $(TOOLS)/openapi-python-client-$(OPENAPI_PYTHON_CLIENT_VERSION).stamp \
 	  || { $(PYTHON) -m venv $(TOOLS)/venv \
 	       && $(TOOLS)/venv/bin/python -m pip install --quiet --disable-pip-version-check \

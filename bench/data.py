@@ -6,6 +6,12 @@ an `initial_stock`, a `purchase` of +10 and three adjustments (−5, −3, −2)
 the last year. The levels are written to match (on hand = the opening quantity, since
 the other four net to 0), so `stockroom verify` passes on the result.
 
+At 10 M (`BENCH_MOVEMENTS=10000000`, PostgreSQL only) the same brand has ten years of that
+ledger: the first year as above, then each later year five more movements per level (a
+`purchase` of +12 and adjustments −5, −3, −2, −2: net 0), so the levels are the same and a
+report over 30 days returns as many rows as at 1 M, out of ten times the history (120 month
+partitions).
+
 Ids are deterministic, so the load scripts (pgbench, wrk request files) can name
 product `i` without reading the database: product i is `00000000-0000-4000-8000-<i:012x>`,
 generated site i is `00000000-0000-4000-9000-<i:012x>`.
@@ -21,6 +27,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+from stockroom.ledger import partitions
 
 PRODUCTS = 10_000
 SITES = 20
@@ -52,9 +60,16 @@ def generated_site_id(i: int) -> str:
     return f"00000000-0000-4000-9000-{i:012x}"
 
 
-def ledger_start(today: date | None = None) -> date:
+def ledger_start(today: date | None = None, years: int = 1) -> date:
     """The first day of the seeded ledger (its last is the day before today)."""
-    return (today or datetime.now(UTC).date()) - timedelta(days=LEDGER_DAYS)
+    return (today or datetime.now(UTC).date()) - timedelta(days=LEDGER_DAYS * years)
+
+
+def ledger_years(movements: int) -> int:
+    """Years of ledger that make `movements` (a whole number of millions)."""
+    if movements < MOVEMENTS or movements % MOVEMENTS:
+        raise ValueError(f"BENCH_MOVEMENTS must be a multiple of {MOVEMENTS:,}: {movements}")
+    return movements // MOVEMENTS
 
 
 @dataclass(frozen=True)
@@ -139,20 +154,35 @@ SELECT $1::uuid, bench_product(p), ($2::uuid[])[s + 1], 0, {PG_OPENING}, now()
 FROM generate_series(1, $3::int) AS p, generate_series(0, $4::int - 1) AS s
 """
 
+PG_STAMP = f"""$6::timestamptz + make_interval(
+           days => y * {LEDGER_DAYS} + k * 73 + (p * 31 + s * 7) % 73,
+           secs => (p * 7919 + s * 104729 + k * 13) % 86400)"""
+
 PG_MOVEMENTS = f"""
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity,
-                             reason_code, unit_cost, user_id, created_at)
+                             reason_code, unit_cost, user_id, created_at, occurred_at)
 SELECT gen_random_uuid(), $1::uuid,
-       (ARRAY['initial_stock', 'purchase', 'adjustment', 'adjustment', 'adjustment'])[k + 1],
+       CASE WHEN y = 0 AND k = 0 THEN 'initial_stock' WHEN k <= 1 - sign(y) THEN 'purchase'
+            ELSE 'adjustment' END,
        bench_product(p), ($2::uuid[])[s + 1], NULL,
-       CASE k WHEN 0 THEN {PG_OPENING} WHEN 1 THEN 10 WHEN 2 THEN -5 WHEN 3 THEN -3 ELSE -2 END,
-       (ARRAY[NULL, NULL, 'waste', 'correction', 'theft'])[k + 1],
-       CASE WHEN k < 2 THEN 2.5 END,
-       $5::uuid,
-       $6::timestamptz + make_interval(days => k * 73 + (p * 31 + s * 7) % 73,
-                                       secs => (p * 7919 + s * 104729 + k * 13) % 86400)
-FROM generate_series(1, $3::int) AS p, generate_series(0, $4::int - 1) AS s,
-     generate_series(0, 4) AS k
+       CASE WHEN y > 0 THEN (ARRAY[12, -5, -3, -2, -2])[k + 1]
+            WHEN k = 0 THEN {PG_OPENING} WHEN k = 1 THEN 10 WHEN k = 2 THEN -5
+            WHEN k = 3 THEN -3 ELSE -2 END,
+       CASE WHEN y = 0 THEN (ARRAY[NULL, NULL, 'waste', 'correction', 'theft'])[k + 1]
+            ELSE (ARRAY[NULL, 'waste', 'correction', 'theft', 'waste'])[k + 1] END,
+       CASE WHEN k = 0 OR (k = 1 AND y = 0) THEN 2.5 END,
+       $5::uuid, {PG_STAMP}, {PG_STAMP}
+FROM generate_series(0, $7::int - 1) AS y, generate_series(1, $3::int) AS p,
+     generate_series(0, $4::int - 1) AS s, generate_series(0, 4) AS k
+"""
+
+
+# The as-of checkpoints of the loaded ledger (the writer keeps them for every later write).
+LEVEL_DAYS = """
+INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
+SELECT brand_id, product_id, site_id, COALESCE(location_id, 0), {day}, SUM(quantity)
+FROM stock_movements
+GROUP BY brand_id, product_id, site_id, COALESCE(location_id, 0), {day}
 """
 
 
@@ -166,9 +196,21 @@ async def _secondary_indexes(conn: Any, table: str) -> list[tuple[str, str]]:
     return [(r["indexname"], r["indexdef"]) for r in rows]
 
 
-async def load_postgres(conn: Any, brand: Brand) -> None:
-    """Write the sites, products, levels and ledger into a migrated PostgreSQL database."""
+async def _month_partitions(conn: Any, first: date) -> None:
+    """The ledger's month partitions from `first` on (PostgreSQL's ledger is partitioned)."""
+    if await conn.fetchval("SELECT to_regclass('stock_movements_default') IS NULL"):
+        return
+    today = datetime.now(UTC).date()
+    for month in partitions.months(first, today):
+        await conn.execute(partitions.create_partition_sql(month))
+
+
+async def load_postgres(conn: Any, brand: Brand, years: int = 1, products: int = PRODUCTS) -> None:
+    """Write the sites, products, levels and ledger into a migrated PostgreSQL database
+    (`years` × `products` × 20 sites × 5 movements; the as-of checkpoints to match)."""
     await conn.execute(PG_FUNCTIONS)
+    start_day = ledger_start(years=years)
+    await _month_partitions(conn, start_day)
     # A consistent set-based load: foreign keys hold by construction, and indexes are
     # cheaper built once at the end than maintained per row.
     await conn.execute("SET session_replication_role = replica")
@@ -178,21 +220,34 @@ async def load_postgres(conn: Any, brand: Brand) -> None:
         await conn.execute(f'DROP INDEX "{name}"')
     async with conn.transaction():
         await conn.execute(PG_SITES, brand.brand_id, SITES)
-        await conn.execute(PG_PRODUCTS, brand.brand_id, PRODUCTS, MIN_STOCK)
-        await conn.execute(PG_LEVELS, brand.brand_id, brand.site_ids, PRODUCTS, SITES)
-        start = datetime.combine(ledger_start(), datetime.min.time(), tzinfo=UTC)
+        await conn.execute(PG_PRODUCTS, brand.brand_id, products, MIN_STOCK)
+        await conn.execute(PG_LEVELS, brand.brand_id, brand.site_ids, products, SITES)
+        start = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC)
         await conn.execute(
-            PG_MOVEMENTS, brand.brand_id, brand.site_ids, PRODUCTS, SITES, brand.user_id, start
+            PG_MOVEMENTS,
+            brand.brand_id,
+            brand.site_ids,
+            products,
+            SITES,
+            brand.user_id,
+            start,
+            years,
         )
+        # Rebuilt whole: the demo's own movements already have theirs.
+        await conn.execute("DELETE FROM stock_level_days")
+        await conn.execute(LEVEL_DAYS.format(day="(occurred_at AT TIME ZONE 'UTC')::date"))
         for statement in PG_RESERVATIONS.split(";")[:-1]:
             args = [brand.brand_id, brand.shop, brand.user_id]
             await conn.execute(statement, *args[: 3 if "$3" in statement else 2])
     for _, definition in indexes:
-        await conn.execute(definition)
+        # A partitioned table's index reads "ON ONLY": built that way it would cover no
+        # partition.
+        await conn.execute(definition.replace(" ON ONLY ", " ON "))
     await conn.execute("SET session_replication_role = origin")
     for table in (
         "stock_movements",
         "stock_levels",
+        "stock_level_days",
         "products",
         "sites",
         "reservations",
@@ -230,6 +285,12 @@ WITH RECURSIVE n(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM n WHERE i < {
 SQLITE_OPENING = f"""
 CASE WHEN s.i < 2 THEN {BUSY_OPENING} WHEN p.i % 100 = s.i THEN {LOW_OPENING} ELSE {OPENING} END
 """
+
+SQLITE_STAMP = (
+    "strftime('%Y-%m-%d %H:%M:%S', ?, "
+    "'+' || (k.i * 73 + (p.i * 31 + s.i * 7) % 73) || ' days', "
+    "'+' || ((p.i * 7919 + s.i * 104729 + k.i * 13) % 86400) || ' seconds') || '.000000'"
+)
 
 SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%S', 'now') || '.000000'"
 
@@ -293,17 +354,16 @@ def _sqlite_insert_rows(db: sqlite3.Connection, brand: Brand, products: int) -> 
         SQLITE_SEQUENCE.format(first=1, last=products)
         + ", k(i) AS (VALUES (0), (1), (2), (3), (4)) "
         "INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, "
-        "quantity, reason_code, unit_cost, user_id, created_at) "
+        "quantity, reason_code, unit_cost, user_id, created_at, occurred_at) "
         "SELECT lower(hex(randomblob(16))), ?, "
         "CASE k.i WHEN 0 THEN 'initial_stock' WHEN 1 THEN 'purchase' ELSE 'adjustment' END, "
         "printf('00000000000040008000%012x', p.i), s.id, NULL, "
         f"CASE k.i WHEN 0 THEN {SQLITE_OPENING} WHEN 1 THEN 10 WHEN 2 THEN -5 "
         "WHEN 3 THEN -3 ELSE -2 END, "
         "CASE k.i WHEN 2 THEN 'waste' WHEN 3 THEN 'correction' WHEN 4 THEN 'theft' END, "
-        "CASE WHEN k.i < 2 THEN 25000 END, ?, "
-        "strftime('%Y-%m-%d %H:%M:%S', ?, "
-        "'+' || (k.i * 73 + (p.i * 31 + s.i * 7) % 73) || ' days', "
-        "'+' || ((p.i * 7919 + s.i * 104729 + k.i * 13) % 86400) || ' seconds') || '.000000' "
+        f"CASE WHEN k.i < 2 THEN 25000 END, ?, {SQLITE_STAMP}, {SQLITE_STAMP} "
         "FROM n AS p, bench_sites AS s, k",
-        (brand_hex, user_hex, start),
+        (brand_hex, user_hex, start, start),
     )
+    db.execute("DELETE FROM stock_level_days")  # rebuilt whole (the demo's have theirs)
+    db.execute(LEVEL_DAYS.format(day="date(occurred_at)"))

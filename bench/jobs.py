@@ -108,8 +108,8 @@ LIMIT_INITIAL_STOCK = [
        ON CONFLICT (brand_id, product_id, site_id, location_id)
        DO UPDATE SET on_hand = stock_levels.on_hand + excluded.on_hand""",
     """INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, quantity, user_id,
-                                    created_at)
-       SELECT gen_random_uuid(), $1, 'initial_stock', p, $2, 50, $4, now()
+                                    created_at, occurred_at)
+       SELECT gen_random_uuid(), $1, 'initial_stock', p, $2, 50, $4, now(), now()
        FROM unnest($3::uuid[]) AS p""",
 ]
 

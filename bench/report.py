@@ -251,7 +251,8 @@ def render(results: dict[str, Any]) -> str:
         f"{m['wrk']}; {m['pgbench']}. Load generator, server and database share the two cores "
         f"(load average {m['load_average']} when the run started).",
         "",
-        f"**Data** one brand, 10,000 products, 20 sites, 1,000,000 movements on PostgreSQL "
+        f"**Data** one brand, 10,000 products, 20 sites, "
+        f"{postgres.get('movements', 1_000_000):,} movements on PostgreSQL "
         f"(loaded in {postgres['load_seconds']:.0f} s); {sqlite['movements']:,} on SQLite "
         f"(loaded in {sqlite['load_seconds']:.0f} s). `stockroom verify` after the run: "
         f"{'sound' if verified.get('ok') else 'FAILED ' + str(verified)[:200]}.",

@@ -3,9 +3,10 @@
     python -m bench.run          (BENCH_SECONDS=20 per load phase by default)
 
 PostgreSQL first: a fresh `stockroom_bench` database with the 1,000,000-movement data
-set, a `stockroom serve --workers 2` on a free port, then per scenario pgbench (the limit)
-and wrk (the API), the profile of (a), and the one-shot jobs (f). SQLite next, for (a) and
-(e). Results go to bench/results/ (raw JSON) and BENCHMARKS.md (the table).
+set (`BENCH_MOVEMENTS=10000000`: ten years of it, 10,000,000), a `stockroom serve
+--workers 2` on a free port, then per scenario pgbench (the limit) and wrk (the API), the
+profile of (a), and the one-shot jobs (f). SQLite next, for (a) and (e). Results go to
+bench/results/ (raw JSON) and BENCHMARKS.md (the table).
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ ALONE_SECONDS = max(2, SECONDS // 4)
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "stockroom_bench")
 WORKERS = 2
+# PostgreSQL's ledger: 1,000,000 movements (a year), or BENCH_MOVEMENTS=10000000 (ten years).
+MOVEMENTS = int(os.environ.get("BENCH_MOVEMENTS", str(data.MOVEMENTS)))
+LEDGER_YEARS = data.ledger_years(MOVEMENTS)
+# BENCH_KEEP_DATABASE=1 leaves the loaded database in place (drop it yourself: GBs at 10 M).
+KEEP_DATABASE = os.environ.get("BENCH_KEEP_DATABASE", "") == "1"
 # SQLite loads the same 10,000 products × 20 sites × 5 movements unless told otherwise.
 SQLITE_PRODUCTS = int(os.environ.get("BENCH_SQLITE_PRODUCTS", str(data.PRODUCTS)))
 
@@ -143,7 +149,7 @@ def drop_database() -> None:
 async def load_postgres(url: str, brand: data.Brand) -> None:
     conn = await asyncpg.connect(url)
     try:
-        await data.load_postgres(conn, brand)
+        await data.load_postgres(conn, brand, LEDGER_YEARS)
     finally:
         await conn.close()
 
@@ -204,13 +210,13 @@ def run_jobs(
             {"key": "f2", "skipped": "not available: the server has no GET /inventory/movements"}
         )
     else:
-        log("f2: CSV export of the 1,000,000 seeded movements")
+        log(f"f2: CSV export of the {MOVEMENTS:,} seeded movements")
         limit = asyncio.run(jobs.csv_export_limit(url, brand))
         api = jobs.csv_export_api(server, brand.token)
         done.append(
             {
                 "key": "f2",
-                "title": "(f) CSV export of 1,000,000 movements",
+                "title": f"(f) CSV export of {MOVEMENTS:,} movements",
                 "limit": limit,
                 "api": api,
             }
@@ -257,7 +263,7 @@ async def _fresh_sites(url: str, brand: data.Brand, first: int, count: int) -> l
 
 def run_postgres() -> dict[str, Any]:
     url = bench_database_url()
-    log(f"PostgreSQL: creating {BENCH_DATABASE}, migrating, loading {data.MOVEMENTS:,} movements")
+    log(f"PostgreSQL: creating {BENCH_DATABASE}, migrating, loading {MOVEMENTS:,} movements")
     recreate_database()
     try:
         stockroom(["migrate"], url)
@@ -285,23 +291,29 @@ def run_postgres() -> dict[str, Any]:
             server.stop()
         log("stockroom verify")
         verified = verify(url)
+        log(f"verified in {verified['seconds']:.1f} s: ok={verified.get('ok')}")
         version = asyncio.run(sql(url, "SHOW server_version"))[0]
     finally:
-        drop_database()
+        if KEEP_DATABASE:
+            log(f"kept {BENCH_DATABASE} (BENCH_KEEP_DATABASE=1): drop it when done")
+        else:
+            drop_database()
     return {
         "rows": rows,
         "profile": profiled,
         "jobs": one_shot,
         "verify": verified,
         "load_seconds": load_seconds,
+        "movements": MOVEMENTS,
         "version": version,
     }
 
 
 def verify(url: str) -> dict[str, Any]:
     """`stockroom verify --json` (exit 1 means a broken ledger, and still prints its report)."""
+    started = time.monotonic()
     report_text = stockroom(["verify", "--json"], url, timeout=600, ok_codes=(0, 1))
-    return dict(json.loads(report_text))
+    return {**json.loads(report_text), "seconds": time.monotonic() - started}
 
 
 # --- SQLite -----------------------------------------------------------------------------------

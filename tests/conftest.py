@@ -17,6 +17,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from stockroom.app import create_app
@@ -24,6 +25,13 @@ from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.db.migrate import upgrade_database
 from stockroom.settings import Settings
 from tests.factories import Database
+
+# No test may send a webhook anywhere but loopback: every Settings of the run, and every
+# server and worker process a test starts (they inherit the environment), refuse any other
+# address, even a URL saved by a fuzzer. Loopback URLs are allowed, so tests can receive.
+os.environ["STOCKROOM_WEBHOOK_LOOPBACK_ONLY"] = "true"
+os.environ["STOCKROOM_WEBHOOK_ALLOW_PRIVATE"] = "true"
+os.environ.setdefault("STOCKROOM_SECRET_KEY", Fernet.generate_key().decode())
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 # "pgbouncer" is the postgres database reached through a PgBouncer in transaction pooling

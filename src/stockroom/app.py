@@ -14,7 +14,8 @@ from stockroom.catalog.router import router as catalog_router
 from stockroom.counts.router import router as counts_router
 from stockroom.dashboard.router import router as dashboard_router
 from stockroom.db.engine import create_engine, create_sessionmaker
-from stockroom.db.replica import create_read_engine, read_sessionmaker
+from stockroom.db.replica import ReplicaLag, create_read_engine, read_sessionmaker
+from stockroom.events.router import router as events_router
 from stockroom.health.router import router as health_router
 from stockroom.http.errors import install_error_handlers
 from stockroom.initial_stock.router import router as initial_stock_router
@@ -31,6 +32,8 @@ from stockroom.sites.router import router as sites_router
 from stockroom.stock.router import router as stock_router
 from stockroom.transfers.router import router as transfers_router
 from stockroom.users.router import router as users_router
+from stockroom.valuation.router import router as valuation_router
+from stockroom.webhooks.router import router as webhooks_router
 from stockroom.worker import run_worker
 
 ROUTERS = [
@@ -38,14 +41,17 @@ ROUTERS = [
     transfers_router,
     initial_stock_router,
     stock_router,
+    valuation_router,
     reservations_router,
     counts_router,
     movements_router,
     invoices_router,
     purchases_router,
+    events_router,
     catalog_router,
     sites_router,
     users_router,
+    webhooks_router,
     health_router,
     dashboard_router,
     metrics_router,
@@ -68,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     app.state.sessionmaker,
                     interval_seconds=settings.worker_interval_seconds,
                     stop=stop,
+                    settings=settings,
                 )
             )
         # The replica (STOCKROOM_READ_DATABASE_URL) for lists, reports and CSV exports;
@@ -75,6 +82,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         read_engine = create_read_engine(settings)
         app.state.read_engine = read_engine or engine
         app.state.read_sessionmaker = read_sessionmaker(read_engine)
+        app.state.replica_lag = (
+            ReplicaLag(engine, read_engine, settings.read_max_lag_seconds)
+            if read_engine is not None
+            else None
+        )
         try:
             yield
         finally:

@@ -13,7 +13,14 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 # --- quantities ------------------------------------------------------------------------------
 
@@ -173,6 +180,17 @@ Timestamp = Annotated[
     PlainSerializer(rfc3339_utc, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
 ]
+
+OccurredAt = Annotated[
+    AwareDatetime | None,
+    Field(
+        description="When the movements happened in the world (RFC 3339 with an offset); "
+        "default now. At most STOCKROOM_BACKDATE_DAYS (default 7) days in the past and 5 "
+        "minutes ahead; otherwise 422.",
+        examples=["2026-11-28T17:30:00Z"],
+    ),
+]
+"""A write's `occurred_at` (the window is the ledger writer's rule: `ledger/timeline.py`)."""
 
 # --- integer query parameters ----------------------------------------------------------------
 

@@ -234,6 +234,10 @@ TAG_DESCRIPTIONS = {
     "Products": "The brand's catalogue.",
     "Sites": "Places that hold stock (shops, kitchens, warehouses) and their bin locations.",
     "Users": "The brand's users, their roles and sites, and the caller itself.",
+    "Events": "Every change of the brand, in commit order: a feed to follow with a cursor "
+    "(admins).",
+    "Webhooks": "Endpoints that receive the brand's events as signed POSTs (Standard "
+    "Webhooks), in order, at least once, with retries for a day; their delivery log (admin).",
     "Health": "Liveness, readiness and metrics for operators; no token needed.",
 }
 # The contract's codes (API.md, both parts), declared even where no route answers them yet.

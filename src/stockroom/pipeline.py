@@ -38,7 +38,16 @@ log = logging.getLogger("stockroom.errors")
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Paths that answer only a bearer token (API.md, "Auth and scope").
-API_PREFIXES = ("/inventory", "/products", "/sites", "/invoices", "/purchases", "/users", "/me")
+API_PREFIXES = (
+    "/inventory",
+    "/products",
+    "/sites",
+    "/invoices",
+    "/purchases",
+    "/users",
+    "/me",
+    "/webhooks",
+)
 
 
 def needs_token(path: str) -> bool:

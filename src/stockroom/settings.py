@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,6 +18,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///stockroom.db"
     # A read replica (postgresql://...) for lists, reports and CSV exports; unset: the primary.
     read_database_url: str | None = None
+    # Beyond this replay lag (seconds) the replica's reads go to the primary until it
+    # catches up; 0: whenever it has not replayed everything yet (docs/scaling.md).
+    read_max_lag_seconds: float = Field(default=30.0, ge=0)
     # "pgbouncer": the URLs point at a transaction-mode pooler (PgBouncer); no startup
     # parameters beyond the basics and no named prepared statements kept across transactions.
     # "none": straight to PostgreSQL (or a session-mode pooler).
@@ -54,6 +58,24 @@ class Settings(BaseSettings):
     # `stockroom serve` turns it on unless `--no-worker`.
     worker_in_process: bool = False
     worker_interval_seconds: float = 1.0
+    # Webhooks (docs/webhooks.md). The key that encrypts endpoint secrets at rest: a Fernet key
+    # (`stockroom webhooks key` prints a new one). Unset: a key file made once beside the
+    # SQLite database, or in .stockroom/ for PostgreSQL (several machines: set this instead).
+    secret_key: str = ""
+    # URLs resolving to loopback, private, link-local... addresses are refused unless true.
+    webhook_allow_private: bool = False
+    # Send only to loopback addresses, whatever the URL: the test suite sets it, so that no
+    # test can reach anything outside the machine.
+    webhook_loopback_only: bool = False
+    # Multiplies every retry delay (1: retries for ~27 h). Below 1 only for tests and drills.
+    webhook_retry_scale: float = 1.0
+    # How long a worker owns an endpoint without renewing (another takes over after a crash).
+    webhook_lease_seconds: float = 60.0
+    # Endpoints one worker sends to at once (each endpoint in order, one request at a time).
+    webhook_concurrency: int = 8
+    # How far in the past a write may set `occurred_at` (days); capped at 31 so that
+    # occurred_at ≥ created_at − 31 days holds for every movement ever written.
+    backdate_days: int = Field(7, ge=0, le=31)
 
 
 @lru_cache

@@ -34,4 +34,6 @@ def test_groups_and_commands_are_reachable_by_their_names() -> None:
         "export",
         "reservations",
         "worker",
+        "maintain",
+        "webhooks",
     }

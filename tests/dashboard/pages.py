@@ -91,3 +91,39 @@ def select_options(html: str, name: str) -> list[str]:
     parser = Options()
     parser.feed(html)
     return parser.labels
+
+
+def form_fields(html: str, form_id: str) -> dict[str, str]:
+    """The hidden fields (CSRF token, Idempotency-Key) of the form with this id."""
+
+    class Hidden(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inside = False
+            self.fields: dict[str, str] = {}
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            named = dict(attrs)
+            if tag == "form":
+                self.inside = named.get("id") == form_id
+            elif self.inside and tag == "input" and named.get("type") == "hidden":
+                self.fields[named.get("name") or ""] = named.get("value") or ""
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "form":
+                self.inside = False
+
+    parser = Hidden()
+    parser.feed(html)
+    assert parser.fields, f"no form {form_id!r} with hidden fields"
+    return parser.fields
+
+
+async def post_form(
+    client: httpx.AsyncClient, page: str, form_id: str, action: str, fields: dict[str, str]
+) -> httpx.Response:
+    """Open `page`, fill the form `form_id` and post it to `action`, as a browser would."""
+    shown = await client.get(page)
+    assert shown.status_code == 200, shown.text
+    data = form_fields(shown.text, form_id) | fields
+    return await client.post(action, data=data, headers={"Origin": ORIGIN})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -41,7 +42,7 @@ async def test_stock_page_shows_each_site_and_the_total_or_one_chosen_site(
     assert select_options(everywhere.text, "site_id") == ["All sites", "Main shop", "Warehouse"]
     # SKU, name, unit, then one column per site (by name) and the total.
     assert table_rows(everywhere.text, "stock") == [
-        ["A-TEA", "Tea", "unit", "3", "40", "43"],
+        ["A-TEA", "Tea", "unit", "3 low", "40", "43"],  # low said in words, not colour alone
         ["B-NEVER", "Never stocked", "unit", "0", "0", "0"],
     ]
     assert table_rows(at_warehouse.text, "stock")[0] == ["A-TEA", "Tea", "unit", "40", "5", "OK"]
@@ -157,15 +158,24 @@ async def test_low_stock_lists_products_below_their_minimum_at_the_site(
 
     at_home = await client.get("/dashboard/low-stock")  # the user's default site
     at_warehouse = await client.get("/dashboard/low-stock", params={"site_id": str(warehouse)})
+    everywhere = await client.get("/dashboard/low-stock", params={"site_id": "all"})
 
     assert "at Main shop" in at_home.text
+    # SKU, name, on hand, available, min, short by, suggested order (up to twice the min).
     assert table_rows(at_home.text, "low-stock") == [
-        ["CUPS", "Cups", "0", "0", "5", "5"],
-        ["MILK", "Milk", "20", "20", "24", "4"],
+        ["CUPS", "Cups", "0", "0", "5", "5 short", "10"],
+        ["MILK", "Milk", "20", "20", "24", "4 short", "28"],
     ]
     assert table_rows(at_warehouse.text, "low-stock") == [
-        ["CUPS", "Cups", "0", "0", "5", "5"],
-        ["BEANS", "Beans", "0", "0", "2", "2"],  # never stocked there counts as 0
+        ["CUPS", "Cups", "0", "0", "5", "5 short", "10"],
+        ["BEANS", "Beans", "0", "0", "2", "2 short", "4"],  # never stocked there counts as 0
+    ]
+    # Every site at once, each row naming its site.
+    assert [(row[0], row[2], row[6]) for row in table_rows(everywhere.text, "low-stock")] == [
+        ("CUPS", "Main shop", "5 short"),
+        ("MILK", "Main shop", "4 short"),
+        ("CUPS", "Warehouse", "5 short"),
+        ("BEANS", "Warehouse", "2 short"),
     ]
 
 
@@ -244,6 +254,44 @@ async def test_movements_page_lists_the_newest_first_and_pages_back_with_a_curso
     assert "No movements." in by_type.text
     assert bad_type.status_code == 422
     assert bad_cursor.status_code == 422
+
+
+async def test_movements_are_filtered_by_product_and_dates_name_who_made_them_and_export_csv(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    brand = await create_brand_with_admin(db)
+    tea = await create_product(brand, sku="TEA", name="Tea")
+    cup = await create_product(brand, sku="CUP", name="Cup")
+    await put_stock(brand, tea, 4)
+    await put_stock(brand, cup, 7)
+    use_token(client, brand.admin.token)
+    today = datetime.now(UTC).date()
+
+    teas = await client.get("/dashboard/movements", params={"sku": "TEA"})
+    dated = await client.get(
+        "/dashboard/movements",
+        params={"start_date": today.isoformat(), "end_date": today.isoformat()},
+    )
+    tomorrow = await client.get(
+        "/dashboard/movements", params={"start_date": (today + timedelta(days=1)).isoformat()}
+    )
+    unknown = await client.get("/dashboard/movements", params={"sku": "NOPE"})
+    csv_link = re.search(
+        r'id="csv-export" href="([^"]+)"|href="([^"]+)" id="csv-export"', teas.text
+    )
+    assert csv_link is not None
+    exported = await client.get((csv_link.group(1) or csv_link.group(2)).replace("&amp;", "&"))
+
+    rows = table_rows(teas.text, "movements")
+    assert [(row[2], row[4]) for row in rows] == [("TEA Tea", "+4")]
+    assert rows[0][5].endswith("@example.com") or "@" in rows[0][5]  # who made it
+    assert len(table_rows(dated.text, "movements")) == 2
+    assert "No movements." in tomorrow.text
+    assert "No product has the SKU" in unknown.text
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    lines = exported.text.strip().splitlines()
+    assert len(lines) == 2 and str(tea) in lines[1]  # the header and the one tea movement
 
 
 async def test_everything_shown_is_escaped(client: httpx.AsyncClient, db: Database) -> None:

@@ -17,7 +17,9 @@ async def test_the_root_shows_a_sign_in_form_for_a_token(client: httpx.AsyncClie
     assert response.headers["content-type"].startswith("text/html")
     assert 'name="token"' in response.text
     assert 'action="/sign-in"' in response.text
-    assert "script-src" not in response.headers["content-security-policy"]
+    # One script file of this server (times in the reader's zone), nothing inline.
+    assert "script-src 'self';" in response.headers["content-security-policy"]
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
     assert "default-src 'none'" in response.headers["content-security-policy"]
 
 

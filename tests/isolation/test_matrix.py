@@ -40,6 +40,7 @@ from tests.factories import (
     create_site,
     put_stock,
 )
+from tests.webhooks.helpers import queue_delivery
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
 
@@ -99,6 +100,17 @@ async def fresh_count(w: World, client: httpx.AsyncClient) -> dict[str, str]:
     )
     assert response.status_code == 201, response.text
     return {"count": response.json()["id"]}
+
+
+async def fresh_webhook(w: World, client: httpx.AsyncClient) -> dict[str, str]:
+    response = await client.post(
+        "/webhooks", headers=w.a.admin.headers, json={"url": HOOK_URL, "events": ["*"]}
+    )
+    assert response.status_code == 201, response.text
+    return {"webhook": response.json()["id"]}
+
+
+HOOK_URL = "http://127.0.0.1:9/hooks"  # loopback discard port: never sent to here
 
 
 def count_lines(w: World) -> dict[str, Any]:
@@ -213,6 +225,9 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/inventory/stock"): Case(
         lambda w: ("/inventory/stock", None, {"site_id": str(w.a1)}), 422, None, 403
+    ),
+    ("GET", "/inventory/valuation"): Case(
+        lambda w: ("/inventory/valuation", None, {"site_id": str(w.a1)}), 422, None, 403
     ),
     ("GET", "/inventory/low-stock"): Case(
         lambda w: ("/inventory/low-stock", None, {"site_id": str(w.a1)}), 422, None, 403
@@ -367,6 +382,8 @@ CASES: dict[tuple[str, str], Case] = {
         403,
     ),
     ("GET", "/users"): Case(lambda w: ("/users", None, None), "hidden", 403, 403),
+    # The feed spans every site: admins only; B's admin reads B's feed, nothing of A.
+    ("GET", "/events"): Case(lambda w: ("/events", None, {"limit": 1000}), "hidden", 403, 403),
     ("POST", "/users"): Case(
         lambda w: (
             "/users",
@@ -378,6 +395,39 @@ CASES: dict[tuple[str, str], Case] = {
             None,
         ),
         422,
+        403,
+        403,
+    ),
+    ("GET", "/webhooks"): Case(lambda w: ("/webhooks", None, None), "hidden", 403, 403),
+    ("POST", "/webhooks"): Case(
+        lambda w: ("/webhooks", {"url": HOOK_URL, "events": ["*"]}, None), None, 403, 403
+    ),
+    ("GET", "/webhooks/{webhook_id}"): Case(
+        lambda w: (f"/webhooks/{w.ids['webhook']}", None, None), 404, 403, 403
+    ),
+    ("PATCH", "/webhooks/{webhook_id}"): Case(
+        lambda w: (f"/webhooks/{w.ids['webhook']}", {"description": "x"}, None), 404, 403, 403
+    ),
+    ("DELETE", "/webhooks/{webhook_id}"): Case(
+        lambda w: (f"/webhooks/{w.ids['webhook']}", None, None),
+        404,
+        403,
+        403,
+        fresh=fresh_webhook,
+    ),
+    ("POST", "/webhooks/{webhook_id}/rotate-secret"): Case(
+        lambda w: (f"/webhooks/{w.ids['webhook']}/rotate-secret", None, None), 404, 403, 403
+    ),
+    ("GET", "/webhooks/{webhook_id}/deliveries"): Case(
+        lambda w: (f"/webhooks/{w.ids['webhook']}/deliveries", None, None), 404, 403, 403
+    ),
+    ("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"): Case(
+        lambda w: (
+            f"/webhooks/{w.ids['webhook']}/deliveries/{w.ids['delivery']}/retry",
+            None,
+            None,
+        ),
+        404,
         403,
         403,
     ),
@@ -498,6 +548,8 @@ async def world(client: httpx.AsyncClient, db: Database) -> World:
     w.ids.update(await fresh_invoice(w, client))
     w.ids.update(await fresh_reservation(w, client))
     w.ids.update(await fresh_count(w, client))
+    w.ids.update(await fresh_webhook(w, client))
+    w.ids["delivery"] = str(await queue_delivery(db, a.id, uuid.UUID(w.ids["webhook"])))
     return w
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, update
 
 from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.db.migrate import upgrade_database
-from stockroom.db.models import Invoice, Site, StockLevel, Transfer, TransferLine
+from stockroom.db.models import Invoice, Site, StockLevel, StockLevelDay, Transfer, TransferLine
 from stockroom.ledger import MovementDraft, post_movements
 from stockroom.ledger.verify import Report, verify_ledger
 from stockroom.settings import Settings
@@ -44,6 +44,7 @@ TRANSFER_ROWS = {
     "transfer status agrees with its lines",
 }
 SALES = "every sale and return has its invoice"
+CHECKPOINTS = "as-of checkpoints equal their day's movements"
 # The checks of the settings' invariants (tests/ledger/test_verify_settings.py breaks them).
 LOCATIONS = {
     "stock of a location-aware product is at a location",
@@ -185,6 +186,7 @@ async def test_a_sound_ledger_passes_every_check_and_counts_its_rows(own_db: Dat
         ROWLESS,
         *TRANSFER_ROWS,
         SALES,
+        CHECKPOINTS,
         *LOCATIONS,
         *RESERVATIONS,
     }
@@ -280,6 +282,26 @@ async def test_each_broken_invariant_is_reported_and_counted(own_db: Database) -
     assert sorted(e["type"] for e in examples) == ["return", "sale"]
     # the sound 7, the strict site's adjustment, 3 transfer halves, the sale and the return
     assert report.movements == 7 + 1 + 3 + 2
+
+    # An as-of checkpoint that no longer equals its day's movements.
+    async with own_db.transaction() as session:
+        await session.execute(
+            update(StockLevelDay)
+            .where(StockLevelDay.brand_id == brand.id, StockLevelDay.product_id == cups)
+            .where(StockLevelDay.site_id == names["lenient"])
+            .values(quantity=StockLevelDay.quantity + 1)
+        )
+    report = await verify(own_db)
+    assert failing(report) == {
+        LEVELS: 1,
+        WITHOUT_LEVEL: 1,
+        NEGATIVE: 1,
+        TRANSFERS: 2,
+        SALES: 2,
+        CHECKPOINTS: 1,
+    }
+    [example] = next(c for c in report.checks if c.name == CHECKPOINTS).examples
+    assert (example["product_id"], int(example["difference"])) == (str(cups), -1)
 
 
 async def test_examples_stop_at_the_limit_but_the_count_is_exact(own_db: Database) -> None:

@@ -31,6 +31,7 @@ CONTRACT_COLUMNS = [
     "user_id",
     "created_at",
     "purchase_id",  # beyond the contract's fields, last so the contract's order stands
+    "occurred_at",  # when it happened (Part 2, stock through time)
 ]
 
 

@@ -75,6 +75,9 @@ async def setup(
         read_database_url=replica.url,
         pool_size=2,
         pool_max_overflow=2,
+        # The replica stays in use however slow this machine is (the lag guard is tested
+        # below, with a limit of 0).
+        read_max_lag_seconds=3600,
     )
     engine = create_engine(settings)
     db = Database(engine, create_sessionmaker(engine))
@@ -161,3 +164,51 @@ async def test_a_token_made_while_the_replica_lags_works_on_replica_routes(
     assert fresh.status_code == 200, fresh.text
     assert fresh.json()["data"] == []  # the replica has not replayed the brand's movement
     assert on_primary.json()["total"] == 3  # the primary has
+
+
+async def test_reads_go_to_the_primary_while_the_replica_lags_beyond_the_limit(
+    pair: tuple[Instance, Instance],
+) -> None:
+    """STOCKROOM_READ_MAX_LAG_SECONDS=0: a replica with anything left to replay is not read."""
+    primary, replica = pair
+    settings = Settings(
+        database_url=primary.url,
+        read_database_url=replica.url,
+        pool_size=2,
+        pool_max_overflow=2,
+        read_max_lag_seconds=0,
+    )
+    engine = create_engine(settings)
+    app = create_app(settings)
+    try:
+        brand = await create_brand_with_admin(Database(engine, create_sessionmaker(engine)))
+        headers = brand.admin.headers
+        product = await create_product(brand)
+        await put_stock(brand, product, 10)
+        await caught_up(primary, replica)
+        await pause_replay(replica)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://stockroom.test", timeout=60
+            ) as client:
+                write = await client.post(
+                    "/inventory/adjustments",
+                    headers=headers,
+                    json={"product_id": str(product), "quantity": 5},
+                )
+                assert write.status_code == 201, write.text
+                new_id = write.json()["id"]
+
+                report = await client.get("/inventory/movements", headers=headers)
+                export = await client.get("/inventory/movements.csv", headers=headers)
+                levels = await client.get("/inventory/stock", headers=headers)
+            guard = app.state.replica_lag
+    finally:
+        await caught_up(primary, replica)
+        await engine.dispose()
+
+    assert new_id in {m["id"] for m in report.json()["data"]}
+    assert export.status_code == 200 and new_id in export.text
+    assert [row["on_hand"] for row in levels.json()["data"]] == [15]
+    assert guard.lag_seconds > 0

@@ -25,7 +25,7 @@ UPDATE stock_levels SET on_hand = (stock_levels.on_hand + :q), updated_at = now(
 \endif
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
-       purchase_id, unit_cost, user_id, created_at)
+       purchase_id, unit_cost, user_id, created_at, occurred_at)
   VALUES (gen_random_uuid(), :brand_id, 'adjustment', bench_product(:i), :site_id, NULL, :q, NULL,
-          NULL, NULL, NULL, 'correction', NULL, NULL, NULL, NULL, NULL, :user_id, now());
+          NULL, NULL, NULL, 'correction', NULL, NULL, NULL, NULL, NULL, :user_id, now(), now());
 COMMIT;

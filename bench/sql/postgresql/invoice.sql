@@ -37,29 +37,29 @@ INSERT INTO stock_levels (brand_id, product_id, site_id, location_id, on_hand, u
 \startpipeline
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
-       purchase_id, unit_cost, user_id, created_at)
+       purchase_id, unit_cost, user_id, created_at, occurred_at)
   VALUES (gen_random_uuid(), :brand_id, 'sale', bench_product(:i1), :site_id, NULL, -1, NULL,
-          NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now());
+          NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now(), now());
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
-       purchase_id, unit_cost, user_id, created_at)
+       purchase_id, unit_cost, user_id, created_at, occurred_at)
   VALUES (gen_random_uuid(), :brand_id, 'sale', bench_product(:i2), :site_id, NULL, -1, NULL,
-          NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now());
+          NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now(), now());
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
-       purchase_id, unit_cost, user_id, created_at)
+       purchase_id, unit_cost, user_id, created_at, occurred_at)
   VALUES (gen_random_uuid(), :brand_id, 'sale', bench_product(:i3), :site_id, NULL, -1, NULL,
-          NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now());
+          NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now(), now());
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
-       purchase_id, unit_cost, user_id, created_at)
+       purchase_id, unit_cost, user_id, created_at, occurred_at)
   VALUES (gen_random_uuid(), :brand_id, 'sale', bench_product(:i4), :site_id, NULL, -1, NULL,
-          NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now());
+          NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now(), now());
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
-       purchase_id, unit_cost, user_id, created_at)
+       purchase_id, unit_cost, user_id, created_at, occurred_at)
   VALUES (gen_random_uuid(), :brand_id, 'sale', bench_product(:i5), :site_id, NULL, -1, NULL,
-          NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now());
+          NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now(), now());
 \endpipeline
 INSERT INTO invoices (id, brand_id, site_id, number, status, total, user_id, created_at, voided_at)
   VALUES (bench_invoice(:invoice_no), :brand_id, :site_id, NULL, 'issued', 12.50, :user_id, now(), NULL);

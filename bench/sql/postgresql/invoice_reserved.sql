@@ -39,9 +39,9 @@ INSERT INTO stock_levels (brand_id, product_id, site_id, location_id, on_hand, r
                 updated_at = excluded.updated_at;
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
-       purchase_id, unit_cost, user_id, created_at)
+       purchase_id, unit_cost, user_id, created_at, occurred_at)
   VALUES (gen_random_uuid(), :brand_id, 'sale', bench_product(:k), :site_id, NULL, -1, NULL,
-          NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now());
+          NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now(), now());
 INSERT INTO invoices (id, brand_id, site_id, number, status, total, reservation_id, user_id,
        created_at, voided_at)
   VALUES (bench_invoice(:invoice_no), :brand_id, :site_id, NULL, 'issued', 2.50,

@@ -25,17 +25,17 @@ INSERT INTO stock_levels (brand_id, product_id, site_id, location_id, on_hand, u
 \startpipeline
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
-       purchase_id, unit_cost, user_id, created_at)
+       purchase_id, unit_cost, user_id, created_at, occurred_at)
   VALUES (gen_random_uuid(), :brand_id, 'transfer_out', bench_product(:i), :site_id, NULL, -1, :site_id,
           :dest_site_id, NULL, NULL, NULL, NULL, NULL,
           ('00000000-0000-4000-b000-' || lpad(to_hex(:transfer_no::bigint), 12, '0'))::uuid,
-          NULL, NULL, :user_id, now());
+          NULL, NULL, :user_id, now(), now());
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
-       purchase_id, unit_cost, user_id, created_at)
+       purchase_id, unit_cost, user_id, created_at, occurred_at)
   VALUES (gen_random_uuid(), :brand_id, 'transfer_in', bench_product(:i), :dest_site_id, NULL, 1, :site_id,
           :dest_site_id, NULL, NULL, NULL, NULL, NULL,
           ('00000000-0000-4000-b000-' || lpad(to_hex(:transfer_no::bigint), 12, '0'))::uuid,
-          NULL, NULL, :user_id, now());
+          NULL, NULL, :user_id, now(), now());
 \endpipeline
 COMMIT;

@@ -11,7 +11,7 @@ INSERT INTO stock_levels (brand_id, product_id, site_id, location_id, on_hand, u
   RETURNING on_hand;
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
-       purchase_id, unit_cost, user_id, created_at)
+       purchase_id, unit_cost, user_id, created_at, occurred_at)
   VALUES (:movement_id, :brand_id, 'adjustment', :product_id, :site_id, NULL, :q, NULL,
-          NULL, NULL, NULL, 'correction', NULL, NULL, NULL, NULL, NULL, :user_id, :now);
+          NULL, NULL, NULL, 'correction', NULL, NULL, NULL, NULL, NULL, :user_id, :now, :now);
 COMMIT;

@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from stockroom.fields import LocationId, Quantity, Text
+from stockroom.fields import LocationId, OccurredAt, Quantity, Text
 
 ExpectedOnHand = Annotated[
     int | None,
@@ -56,6 +56,7 @@ class SingleAdjustment(BaseModel):
     )
     site_id: SiteId = None
     expected_on_hand: ExpectedOnHand = None
+    occurred_at: OccurredAt = None
 
     _quantity_non_zero = field_validator("quantity")(_non_zero)
 
@@ -87,6 +88,7 @@ class BatchAdjustment(BaseModel):
     notes: Text | None = Field(None, max_length=1000)
     reference: Text | None = Field(None, max_length=255)
     site_id: SiteId = None
+    occurred_at: OccurredAt = None
 
 
 def _body_form(value: Any) -> str:

@@ -64,7 +64,13 @@ async def create_adjustment(
         principal.brand_id,
         targets_of(drafts),
     )
-    return await post_movements(session, principal.brand_id, drafts, user_id=principal.user_id)
+    return await post_movements(
+        session,
+        principal.brand_id,
+        drafts,
+        user_id=principal.user_id,
+        occurred_at=body.occurred_at,
+    )
 
 
 async def list_adjustments(

@@ -1,5 +1,6 @@
 """The `stockroom` command: serve, migrate, demo data, brands, sites, locations, users, tokens,
-CSV import and export, stock counts, verify, reservations, the background worker.
+CSV import and export, stock counts, verify, reservations,
+the background worker, the ledger's maintenance, webhooks.
 
 Every command has a table for people by default and `--json` for scripts (the JSON shapes are
 relied on: change them only by adding keys).
@@ -31,6 +32,8 @@ MODULES = (
     "exporter",
     "reservations",
     "worker",
+    "maintain",
+    "webhooks",
 )
 
 app = typer.Typer(help="Stockroom: inventory from an append-only ledger.", no_args_is_help=True)

@@ -6,6 +6,7 @@ import asyncio
 
 import typer
 from rich.table import Table
+from sqlalchemy import text
 
 from stockroom.cli.common import JsonFlag, console, print_json
 from stockroom.db.engine import create_engine
@@ -20,6 +21,10 @@ def verify(as_json: JsonFlag = False) -> None:
         engine = create_engine(get_settings(), pool=False)
         try:
             async with engine.connect() as conn:
+                if conn.dialect.name == "postgresql":
+                    # Summing millions of movements is one long statement: the API's
+                    # statement timeout (STOCKROOM_STATEMENT_TIMEOUT_SECONDS) is not for it.
+                    await conn.execute(text("SELECT set_config('statement_timeout', '0', true)"))
                 return await verify_ledger(conn)
         finally:
             await engine.dispose()

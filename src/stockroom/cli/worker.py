@@ -1,4 +1,4 @@
-"""`stockroom worker`: the background jobs (reservation expiry) in a process of their own."""
+"""`stockroom worker`: the background jobs (worker/jobs.py) in a process of their own."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import typer
 from stockroom.cli.common import print_json
 from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.settings import get_settings
-from stockroom.worker import run_once, run_worker
+from stockroom.webhooks.delivery import WebhookSender
+from stockroom.worker import run_round, run_worker
 
 
 def worker(
@@ -22,30 +23,41 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="Run one round, then exit.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="With --once: print JSON.")] = False,
 ) -> None:
-    """Expire reservations past expires_at (safe to run many); `serve` runs one inside."""
+    """Expire reservations, number committed events, deliver webhooks (safe to run many);
+    `serve` runs one inside. SIGINT/SIGTERM: the running job finishes its transaction (a
+    webhook request in flight is finished and recorded), then the worker exits."""
 
-    async def go() -> int:
+    async def go() -> dict[str, int]:
         engine = create_engine(get_settings())
         sessionmaker = create_sessionmaker(engine)
         try:
             if once:
-                return await run_once(sessionmaker)
+                done = await run_round(sessionmaker)
+                sender = WebhookSender(sessionmaker, get_settings())
+                try:
+                    done["webhook_attempts"] = (await sender.run_once())[0]
+                finally:
+                    await sender.aclose()
+                return done
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError):
                     loop.add_signal_handler(sig, stop.set)
-            await run_worker(sessionmaker, interval_seconds=interval, stop=stop)
-            return 0
+            await run_worker(
+                sessionmaker, interval_seconds=interval, stop=stop, settings=get_settings()
+            )
+            return {}
         finally:
             await engine.dispose()
 
-    expired = asyncio.run(go())
+    done = asyncio.run(go())
     if once:
         if as_json:
-            print_json({"expired_reservations": expired})
+            print_json(done)
         else:
-            typer.echo(f"expired {expired} reservations")
+            for name, count in done.items():
+                typer.echo(f"{name.replace('_', ' ')}: {count}")
 
 
 command = worker

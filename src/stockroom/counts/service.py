@@ -30,6 +30,7 @@ from stockroom.auth.current_site import (
 )
 from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped, brand_scoped_columns
+from stockroom.counts.schemas import Count as CountOut
 from stockroom.counts.schemas import CountLineIn, CountStart
 from stockroom.db.core import execute_core
 from stockroom.db.models import (
@@ -44,6 +45,7 @@ from stockroom.db.models import (
 )
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import CountClosed, NotFound, ValidationFailed, field_error
+from stockroom.events.record import api_data, record_event
 from stockroom.fields import MAX_LOCATION_ID
 from stockroom.ledger import LineTarget, MovementDraft, check_line_targets, post_movements
 from stockroom.pagination import PageMeta, PageParams, fetch_page
@@ -355,7 +357,9 @@ async def complete_count(
     count = await _writable_count(session, principal, count_id)
     await _claim(session, principal, count, status="completed")
     await _apply(session, principal, count, zero_uncounted=zero_uncounted, user_id=user_id)
-    return await _detailed(session, principal, count)
+    view = await _detailed(session, principal, count)
+    await record_event(session, principal.brand_id, "count.completed", api_data(CountOut, view))
+    return view
 
 
 async def cancel_count(

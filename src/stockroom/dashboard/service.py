@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Table, func, select
+from sqlalchemy import BigInteger, Table, func, or_, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,9 +23,18 @@ from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped, brand_scoped_columns
 from stockroom.auth.tokens import load_principal, looks_like_token
 from stockroom.catalog.service import list_products
-from stockroom.db.models import Brand, Location, Product, Site, StockLevel, StockMovement, User
+from stockroom.db.models import (
+    Brand,
+    Location,
+    Product,
+    Site,
+    StockLevel,
+    StockMovement,
+    Transfer,
+    User,
+)
 from stockroom.db.models.base import utcnow
-from stockroom.errors import Unauthenticated
+from stockroom.errors import Unauthenticated, ValidationFailed, field_error
 from stockroom.ledger.available import reserved_now
 from stockroom.movements.schemas import Movement
 from stockroom.movements.service import (
@@ -50,9 +59,19 @@ class DashboardUser:
     email: str
     brand_name: str
     sites: list[Site]
+    # The session's CSRF token, for the hidden field of every write form (`forms.csrf_token`).
+    csrf: str = ""
 
     def site(self, site_id: uuid.UUID) -> Site | None:
         return next((s for s in self.sites if s.id == site_id), None)
+
+    @property
+    def writable_sites(self) -> list[Site]:
+        """The sites where this user may change stock (none for a viewer)."""
+        return [s for s in self.sites if self.principal.can_write(s.id)]
+
+    def can_write(self, site_id: uuid.UUID) -> bool:
+        return self.principal.can_write(site_id)
 
 
 async def principal_for_token(session: AsyncSession, token: str) -> Principal | None:
@@ -214,12 +233,16 @@ async def latest_movements(
     site_id: uuid.UUID | None = None,
     product_id: uuid.UUID | None = None,
     type: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[Movement], str | None]:
     """The newest movements at the sites the caller may read (the movement report's rows),
     keyset-paged: the cursor of the next older page, or None at the end."""
-    filters = MovementFilters(product_id=product_id, site_id=site_id, type=type)
+    filters = MovementFilters(
+        product_id=product_id, site_id=site_id, type=type, start_date=start_date, end_date=end_date
+    )
     query = await movement_report_query(session, principal, filters)
     return await movements_after_cursor(session, query, cursor, limit)
 
@@ -250,3 +273,101 @@ async def location_names(
         )
     )
     return {location_id: name for location_id, name in rows}
+
+
+async def find_product_by_sku(
+    session: AsyncSession, principal: Principal, sku: str
+) -> Product | None:
+    """The product of the brand with this SKU, exactly as typed or scanned."""
+    return (
+        await session.execute(brand_scoped(Product, principal).where(Product.sku == sku))
+    ).scalar()
+
+
+async def product_by_sku(
+    session: AsyncSession, principal: Principal, sku: str, *, field: str = "sku"
+) -> Product:
+    """The live product of the brand with this SKU, exactly as typed or scanned (422 if none)."""
+    product = await find_product_by_sku(session, principal, sku) if sku else None
+    if product is None or product.archived:
+        message = f"No product has the SKU {sku!r}." if sku else "Enter or scan a SKU."
+        raise ValidationFailed(message, [field_error(field, message)])
+    return product
+
+
+async def sku_choices(
+    session: AsyncSession, principal: Principal, *, limit: int = 500
+) -> list[str]:
+    """SKUs of the live catalogue for the forms' suggestion list (the first `limit`)."""
+    rows = await session.execute(
+        brand_scoped_columns(Product, principal, Product.sku)
+        .where(Product.archived.is_(False))
+        .order_by(Product.sku)
+        .limit(limit)
+    )
+    return [sku for (sku,) in rows]
+
+
+async def user_emails(
+    session: AsyncSession, principal: Principal, user_ids: Collection[uuid.UUID | None]
+) -> dict[uuid.UUID, str]:
+    """Emails of the given users of the brand: who made each movement."""
+    wanted = [u for u in user_ids if u is not None]
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        brand_scoped_columns(User, principal, User.id, User.email).where(User.id.in_(wanted))
+    )
+    return {user_id: email for user_id, email in rows}
+
+
+@dataclass(frozen=True)
+class SiteLocation:
+    id: int
+    site_id: uuid.UUID
+    site_name: str
+    name: str
+
+
+async def site_locations(
+    session: AsyncSession, principal: Principal, sites: Collection[Site]
+) -> list[SiteLocation]:
+    """The bin locations of the given sites, by site and name, for the forms' choices."""
+    names = {s.id: s.name for s in sites}
+    if not names:
+        return []
+    rows = await session.execute(
+        brand_scoped_columns(Location, principal, Location.id, Location.site_id, Location.name)
+        .where(Location.site_id.in_(list(names)))
+        .order_by(Location.site_id, Location.name, Location.id)
+    )
+    found = [SiteLocation(i, site_id, names[site_id], name) for i, site_id, name in rows]
+    return sorted(found, key=lambda loc: (loc.site_name, loc.name, loc.id))
+
+
+def suggested_reorder(min_stock: int, available: int, in_transit: int = 0) -> int:
+    """How many to order for a low level: enough to reach twice the minimum stock, counting
+    what is already on its way (Stockroom keeps no maximum level; docs/dashboard.md)."""
+    return max(2 * min_stock - available - in_transit, 0)
+
+
+async def open_transfer_ids(
+    session: AsyncSession, principal: Principal, site_ids: Collection[uuid.UUID], *, limit: int
+) -> list[uuid.UUID]:
+    """Transfers still on their way (in transit or partly received) from or to these sites,
+    oldest first: what waits longest is received first."""
+    if not site_ids:
+        return []
+    rows = await session.execute(
+        brand_scoped_columns(Transfer, principal, Transfer.id)
+        .where(
+            Transfer.status.in_(("in_transit", "partially_received")),
+            or_(
+                Transfer.source_site_id.in_(list(site_ids)),
+                Transfer.destination_site_id.in_(list(site_ids)),
+            ),
+        )
+        .order_by(Transfer.created_at, Transfer.id)
+        .limit(limit)
+    )
+    return [transfer_id for (transfer_id,) in rows]

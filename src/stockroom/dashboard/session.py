@@ -6,21 +6,24 @@ as a cookie (HttpOnly, SameSite=Strict, Secure when served over https). Every pa
 resolves the cookie again, so a revoked token ends the session on the next click (back to
 sign-in, with a message); `POST /sign-out` clears it.
 
-CSRF: the cookie authenticates only these pages, which are GETs that change nothing, plus
-the sign-in and sign-out POSTs; the JSON API reads the Authorization header alone, so a
-cookie can never authorize a stock change. SameSite=Strict keeps the cookie off cross-site
-requests. Sign-in and sign-out also require an Origin header (or, when a browser sends
-none, a Referer) naming this host: a forged sign-in would otherwise put the victim into
-the attacker's brand ("login CSRF"), and a forged sign-out is a nuisance.
+CSRF: the JSON API reads the Authorization header alone, so the cookie never authorizes an
+API call. It does authorize the dashboard's write forms (`forms`): those carry a CSRF token
+derived from the session and an Idempotency-Key, see `forms`. SameSite=Strict keeps the
+cookie off cross-site requests. Every POST also requires an Origin header (or, when a
+browser sends none, a Referer) naming this host: a forged sign-in would otherwise put the
+victim into the attacker's brand ("login CSRF"), and a forged sign-out is a nuisance.
 
 Errors become HTML pages (DashboardRoute), never the API's JSON: another brand's or an
 unknown product is a 404 page, an expired session a redirect to sign-in. Every response
-carries a strict Content-Security-Policy (no script at all, styles only from this server).
+carries a strict Content-Security-Policy (scripts and styles only from this server's files,
+nothing inline; every page works without its one script, which only shows times in the
+reader's zone).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,7 +33,9 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 
 from stockroom.auth.dependencies import Session
+from stockroom.auth.principal import Principal
 from stockroom.dashboard import service
+from stockroom.dashboard.forms import Replayed, csrf_token, replay_response
 from stockroom.dashboard.service import DashboardUser
 from stockroom.dashboard.templating import SECURITY_HEADERS, error_page, render
 from stockroom.errors import Forbidden, StockroomError
@@ -71,6 +76,8 @@ class DashboardRoute(APIRoute):
                 response = await handle(request)
             except SignInRequired as exc:
                 response = _back_to_sign_in(exc.notice)
+            except Replayed as exc:
+                response = replay_response(exc)
             except StockroomError as exc:
                 response = error_page(request, exc.status_code, exc.message)
             except RequestValidationError as exc:
@@ -107,7 +114,7 @@ def _clear_cookie(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
 
 
-def _require_same_origin(request: Request) -> None:
+def require_same_origin(request: Request) -> None:
     """The form was posted from a page of this host (Origin, else Referer): no login CSRF."""
     source = request.headers.get("origin") or request.headers.get("referer") or ""
     parts = urlsplit(source)
@@ -129,7 +136,14 @@ async def signed_in(request: Request, session: Session) -> DashboardUser:
     principal = await service.principal_for_token(session, token)
     if principal is None:
         raise SignInRequired("ended")
-    return await service.dashboard_user(session, principal)
+    return replace(await service.dashboard_user(session, principal), csrf=csrf_token(token))
+
+
+async def principal_in_own_session(request: Request, token: str) -> Principal | None:
+    """The token's principal, read in a short session of its own: a form post must claim its
+    Idempotency-Key before the request's (write) transaction opens (see `forms`)."""
+    async with request.app.state.sessionmaker() as session:
+        return await service.principal_for_token(session, token)
 
 
 SignedIn = Annotated[DashboardUser, Depends(signed_in)]
@@ -150,7 +164,7 @@ async def sign_in_page(request: Request, session: Session, notice: str = "") -> 
 
 @router.post("/sign-in")
 async def sign_in(request: Request, session: Session) -> Response:
-    _require_same_origin(request)
+    require_same_origin(request)
     token = await _form_field(request, "token")
     principal = await service.principal_for_token(session, token) if token else None
     if principal is None:
@@ -163,7 +177,7 @@ async def sign_in(request: Request, session: Session) -> Response:
 
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
-    _require_same_origin(request)
+    require_same_origin(request)
     response = RedirectResponse("/?notice=signed-out", status_code=303)
     _clear_cookie(response)
     return response

@@ -14,9 +14,11 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from stockroom.dashboard.chart import signed, when
+from stockroom.dashboard.forms import new_form_key
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -28,6 +30,7 @@ _STATIC = Path(__file__).parent / "static"
 ASSETS = {
     "dashboard.css": ((_STATIC / "dashboard.css").read_bytes(), "text/css"),
     "favicon.svg": ((_STATIC / "favicon.svg").read_bytes(), "image/svg+xml"),
+    "dashboard.js": ((_STATIC / "dashboard.js").read_bytes(), "text/javascript"),
 }
 # In the assets' URLs, so a new version is fetched at once despite caching.
 ASSETS_VERSION = hashlib.sha256(b"".join(body for body, _ in ASSETS.values())).hexdigest()[:12]
@@ -71,6 +74,7 @@ def with_query(request: Request, **changes: Any) -> str:
 
 templates.globals["with_query"] = with_query
 templates.globals["assets_version"] = ASSETS_VERSION
+templates.globals["new_form_key"] = new_form_key
 
 
 def render(

@@ -6,7 +6,7 @@ import uuid
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from stockroom.fields import LocationId, Money, NonNegativeQuantity
+from stockroom.fields import LocationId, Money, NonNegativeQuantity, OccurredAt
 
 # One request sets up at most this many products; bigger catalogues send several requests.
 MAX_LINES = 500
@@ -36,3 +36,4 @@ class InitialStockRequest(BaseModel):
         validation_alias=AliasChoices("site_id", "workspace_id"),
         description="Site to set up (alias `workspace_id`); defaults to the current site.",
     )
+    occurred_at: OccurredAt = None

@@ -70,7 +70,12 @@ async def create_initial_stock(
     now = utcnow()
     await average_opening_costs(session, principal.brand_id, drafts, now=now)
     return await post_movements(
-        session, principal.brand_id, drafts, user_id=principal.user_id, now=now
+        session,
+        principal.brand_id,
+        drafts,
+        user_id=principal.user_id,
+        now=now,
+        occurred_at=body.occurred_at,
     )
 
 

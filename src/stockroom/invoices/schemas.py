@@ -7,7 +7,15 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from stockroom.fields import LocationId, Money, MoneyOut, PositiveQuantity, Text, Timestamp
+from stockroom.fields import (
+    LocationId,
+    Money,
+    MoneyOut,
+    OccurredAt,
+    PositiveQuantity,
+    Text,
+    Timestamp,
+)
 from stockroom.movements.schemas import Movement
 
 MAX_LINES = 500
@@ -44,6 +52,7 @@ class InvoiceCreate(BaseModel):
         "product and location are sold from it (needing only on-hand); the rest of each "
         "line must fit in available. Units not sold stay reserved.",
     )
+    occurred_at: OccurredAt = None
 
 
 class InvoiceLine(BaseModel):

@@ -27,7 +27,9 @@ from stockroom.auth.scope import brand_scoped, brand_scoped_columns
 from stockroom.db.models import Invoice, InvoiceLine, Site, StockMovement
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import NotFound, ValidationFailed, field_error
+from stockroom.events.record import api_data, record_event
 from stockroom.fields import MAX_MONEY, MONEY_CONTEXT
+from stockroom.invoices.schemas import Invoice as InvoiceOut
 from stockroom.invoices.schemas import InvoiceCreate
 from stockroom.ledger import LineTarget, MovementDraft, check_line_targets, post_movements
 from stockroom.pagination import PageMeta, PageParams, fetch_page
@@ -86,7 +88,13 @@ async def create_invoice(
         for i, line in enumerate(body.lines)
     ]
     movements = await post_movements(
-        session, principal.brand_id, drafts, user_id=principal.user_id, now=now, holds=holds
+        session,
+        principal.brand_id,
+        drafts,
+        user_id=principal.user_id,
+        now=now,
+        holds=holds,
+        occurred_at=body.occurred_at,
     )
     invoice = Invoice(
         id=invoice_id,
@@ -114,7 +122,9 @@ async def create_invoice(
     session.add(invoice)
     session.add_all(lines)
     await session.flush()
-    return _invoice_view(invoice, lines, movements)
+    view = _invoice_view(invoice, lines, movements)
+    await record_event(session, principal.brand_id, "invoice.created", api_data(InvoiceOut, view))
+    return view
 
 
 async def get_invoice(
@@ -209,7 +219,11 @@ async def void_invoice(
         now=now,
     )
     await session.refresh(invoice)
-    return (await _with_details(session, principal, [invoice]))[0]
+    view = (await _with_details(session, principal, [invoice]))[0]
+    await record_event(
+        session, principal.brand_id, "invoice.voided", api_data(InvoiceOut, view), now=now
+    )
+    return view
 
 
 async def _visible_invoice(

@@ -12,6 +12,7 @@ return names an invoice of its brand;
 every level's `reserved` equals what the active reservations' lines hold on it (so, less the
 holds past `expires_at` the sweeper has not recorded yet, what the active, unexpired ones
 hold), and no line holds more than it reserved or less than nothing.
+Every as-of checkpoint (a level's net change on one UTC day) equals that day's movements.
 A level counts even at 0: the writer never creates one on the wrong side of these rules.
 """
 
@@ -20,7 +21,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    Uuid,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stockroom.db.models import (
@@ -30,11 +45,13 @@ from stockroom.db.models import (
     ReservationLine,
     Site,
     StockLevel,
+    StockLevelDay,
     StockMovement,
     Transfer,
     TransferLine,
 )
 from stockroom.db.models.ledger import NO_LOCATION
+from stockroom.ledger.timeline import day_of
 
 LIMIT = 100  # problems listed per check; the count is exact
 
@@ -62,14 +79,51 @@ class Report:
 
 
 async def _run(conn: AsyncConnection, name: str, query: Any) -> Check:
+    # One pass: the count of every problem row rides along the first LIMIT of them.
     sub = query.subquery()
-    count = (await conn.execute(select(func.count()).select_from(sub))).scalar_one()
-    rows = (await conn.execute(select(sub).limit(LIMIT))).mappings().all()
-    return Check(name, count, [{k: _plain(v) for k, v in r.items()} for r in rows])
+    total = func.count().over().label("problems_in_total")
+    rows = (await conn.execute(select(sub, total).limit(LIMIT))).mappings().all()
+    count = int(rows[0]["problems_in_total"]) if rows else 0
+    return Check(
+        name,
+        count,
+        [{k: _plain(v) for k, v in r.items() if k != "problems_in_total"} for r in rows],
+    )
 
 
 def _plain(value: Any) -> Any:
     return value if isinstance(value, int | float | str | type(None)) else str(value)
+
+
+def _checkpoints_vs_ledger(conn: AsyncConnection) -> Any:
+    """(level, UTC day) pairs whose checkpoint differs from its movements' sum, either way."""
+    m, d = StockMovement.__table__, StockLevelDay.__table__
+    location = func.coalesce(m.c.location_id, literal(0))
+    day = day_of(m.c.occurred_at, conn.dialect.name)
+    both = union_all(
+        select(
+            m.c.brand_id,
+            m.c.product_id,
+            m.c.site_id,
+            location.label("location_id"),
+            day.label("day"),
+            m.c.quantity.label("quantity"),
+        ),
+        select(
+            d.c.brand_id,
+            d.c.product_id,
+            d.c.site_id,
+            d.c.location_id,
+            d.c.day,
+            (-d.c.quantity).label("quantity"),
+        ),
+    ).subquery()
+    key = (both.c.brand_id, both.c.product_id, both.c.site_id, both.c.location_id, both.c.day)
+    return (
+        select(*key, func.sum(both.c.quantity).label("difference"))
+        .group_by(*key)
+        .having(func.sum(both.c.quantity) != 0)
+    )
 
 
 TRANSFER_TYPES = ("transfer_out", "transfer_in")
@@ -247,20 +301,56 @@ def _transfer_checks() -> list[tuple[str, Any]]:
     ]
 
 
-async def verify_ledger(conn: AsyncConnection) -> Report:
-    m, lv, s = StockMovement.__table__, StockLevel.__table__, Site.__table__
+# Each level's ledger total, summed once per run into a temporary table that two checks
+# read (summing 10 M movements is most of verify's work: see BENCHMARKS.md).
+_TOTALS = Table(
+    "verify_ledger_totals",
+    MetaData(),
+    Column("brand_id", Uuid),
+    Column("product_id", Uuid),
+    Column("site_id", Uuid),
+    Column("location_id", Integer),
+    Column("total", BigInteger),
+    Column("movements", BigInteger),
+)
+
+
+async def _sum_ledger(conn: AsyncConnection) -> Table:
+    """Sum the movements per level into `_TOTALS` (dropped by `_drop_totals`)."""
+    m = StockMovement.__table__
     location = func.coalesce(m.c.location_id, literal(0))
-    sums = (
-        select(
-            m.c.brand_id,
-            m.c.product_id,
-            m.c.site_id,
-            location.label("location_id"),
-            func.sum(m.c.quantity).label("total"),
-        )
-        .group_by(m.c.brand_id, m.c.product_id, m.c.site_id, location)
-        .subquery()
-    )
+    sums = select(
+        m.c.brand_id,
+        m.c.product_id,
+        m.c.site_id,
+        location.label("location_id"),
+        func.sum(m.c.quantity).label("total"),
+        func.count().label("movements"),
+    ).group_by(m.c.brand_id, m.c.product_id, m.c.site_id, location)
+    sql = sums.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    # CREATE TABLE AS (not INSERT … SELECT): PostgreSQL may scan the ledger in parallel.
+    await conn.execute(text(f"CREATE TEMPORARY TABLE {_TOTALS.name} AS {sql}"))
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text(f"ANALYZE {_TOTALS.name}"))
+    return _TOTALS
+
+
+async def _drop_totals(conn: AsyncConnection) -> None:
+    await conn.execute(text(f"DROP TABLE IF EXISTS {_TOTALS.name}"))
+
+
+async def verify_ledger(conn: AsyncConnection) -> Report:
+    """Run every check; the ledger is read in one transaction of `conn` (left open)."""
+    await _drop_totals(conn)
+    report = await _checks(conn, await _sum_ledger(conn))
+    # On an error the caller's rollback takes the temporary table with it (DDL is
+    # transactional on both databases).
+    await _drop_totals(conn)
+    return report
+
+
+async def _checks(conn: AsyncConnection, sums: Table) -> Report:
+    m, lv, s = StockMovement.__table__, StockLevel.__table__, Site.__table__
     joined = and_(
         lv.c.brand_id == sums.c.brand_id,
         lv.c.product_id == sums.c.product_id,
@@ -379,7 +469,10 @@ async def verify_ledger(conn: AsyncConnection) -> Report:
         await _run(conn, "levels' reserved equal what active reservations hold", reserved_vs_holds),
         await _run(conn, "every active hold has its level", holds_without_level),
         await _run(conn, "reservation lines hold between 0 and what they reserved", bad_lines),
+        await _run(
+            conn, "as-of checkpoints equal their day's movements", _checkpoints_vs_ledger(conn)
+        ),
     ]
     levels = (await conn.execute(select(func.count()).select_from(lv))).scalar_one()
-    count = (await conn.execute(select(func.count()).select_from(m))).scalar_one()
-    return Report(checks, levels, count)
+    count = (await conn.execute(select(func.coalesce(func.sum(sums.c.movements), 0)))).scalar_one()
+    return Report(checks, levels, int(count))

@@ -31,6 +31,7 @@ from stockroom.db.core import execute_core
 from stockroom.db.models import StockMovement
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import InsufficientStock, StaleQuantity, Unavailable, field_error
+from stockroom.events.record import record_ledger_events
 from stockroom.ledger.available import HoldDraft, apply_with_reserved, draws_on_available
 from stockroom.ledger.rules import (
     LevelChange,
@@ -51,6 +52,7 @@ from stockroom.ledger.statements import (
     levels,
     sites_allowing_negative,
 )
+from stockroom.ledger.timeline import add_to_checkpoints, checked_occurred_at
 from stockroom.observability.metrics import count_insufficient_stock, count_movements_on_commit
 
 movements = cast(Table, StockMovement.__table__)
@@ -70,6 +72,7 @@ async def post_movements(
     user_id: uuid.UUID | None,
     now: datetime | None = None,
     holds: Sequence[HoldDraft] = (),
+    occurred_at: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Apply the drafts to their levels and append them to the ledger; return the movements.
 
@@ -79,8 +82,12 @@ async def post_movements(
     nothing of the request is written. `holds` change levels' reserved units
     (reservations); with them, or with sales and transfers out, the reserved side
     (ledger/available.py) applies the request and raises InsufficientAvailable.
+    `occurred_at` (default `now`) dates every movement of the request; outside the
+    backdating window (ledger/timeline.py) it is a 422 before anything is written. The
+    rules judge the levels as they are now, whenever the movements occurred.
     """
     now = now or utcnow()
+    occurred = checked_occurred_at(occurred_at, now)
     changes = level_changes(drafts)
     if holds or draws_on_available(drafts):
         problems = await apply_with_reserved(session, brand_id, drafts, holds, now)
@@ -101,16 +108,37 @@ async def post_movements(
         raise InsufficientStock(
             "Not enough stock; nothing was written.", [_detail(p) for p in short]
         )
-    rows = [_movement_row(brand_id, draft, user_id, now) for draft in drafts]
+    rows = [_movement_row(brand_id, draft, user_id, now, occurred) for draft in drafts]
     if rows:
         await execute_core(session, insert(movements), rows)
+        await add_to_checkpoints(session, brand_id, rows)
         # Metrics only: counted by type if and when the caller's transaction commits.
         count_movements_on_commit(session, rows)
+    # The events of this change, in its transaction: movement.created, threshold crossings.
+    await record_ledger_events(session, brand_id, rows, _available_changes(drafts, holds), now)
     return rows
 
 
+def _available_changes(
+    drafts: Sequence[MovementDraft], holds: Sequence[HoldDraft]
+) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+    """Net change of available units (on hand − reserved) per product and site."""
+    changes: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+    for draft in drafts:
+        key = (draft.product_id, draft.site_id)
+        changes[key] = changes.get(key, 0) + draft.quantity
+    for hold in holds:
+        key = (hold.product_id, hold.site_id)
+        changes[key] = changes.get(key, 0) - hold.quantity
+    return changes
+
+
 def _movement_row(
-    brand_id: uuid.UUID, draft: MovementDraft, user_id: uuid.UUID | None, now: datetime
+    brand_id: uuid.UUID,
+    draft: MovementDraft,
+    user_id: uuid.UUID | None,
+    now: datetime,
+    occurred_at: datetime,
 ) -> dict[str, Any]:
     return {
         "id": new_id(),
@@ -132,6 +160,7 @@ def _movement_row(
         "unit_cost": draft.unit_cost,
         "user_id": user_id,
         "created_at": now,
+        "occurred_at": occurred_at,
     }
 
 

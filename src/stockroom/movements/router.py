@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session
-from stockroom.db.replica import ReadSession
+from stockroom.db.replica import ReadSession, read_engine_of
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.fields import DEFAULT_PER_PAGE, LimitQuery, PageQuery, PerPageQuery
 from stockroom.http.errors import error_responses
@@ -71,6 +71,22 @@ async def report_filters(
     end_date: Annotated[
         str | None, Query(description="Last day (YYYY-MM-DD, UTC), inclusive.")
     ] = None,
+    occurred_from: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            max_length=64,
+            description="Movements that occurred at or after this RFC 3339 instant.",
+        ),
+    ] = None,
+    occurred_to: Annotated[
+        str | None,
+        Query(
+            alias="to",
+            max_length=64,
+            description="Movements that occurred before this RFC 3339 instant (exclusive).",
+        ),
+    ] = None,
 ) -> service.MovementFilters:
     return service.MovementFilters(
         product_id=product_id,
@@ -78,6 +94,8 @@ async def report_filters(
         type=type,
         start_date=start_date,
         end_date=end_date,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
     )
 
 
@@ -86,7 +104,7 @@ ReportFilters = Annotated[service.MovementFilters, Depends(report_filters)]
 
 def csv_export(request: Request, query: Select[Any]) -> CsvResponse:
     return CsvResponse(
-        service.movements_csv(request.app.state.read_engine, query),
+        service.movements_csv(read_engine_of(request), query),
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="movements.csv"'},
     )
@@ -117,9 +135,11 @@ async def list_stock_movements(
 ) -> Page[Movement] | MovementCursorPage | StreamingResponse:
     """Movements at the sites you may read (or at one site), newest first, for auditing.
 
-    Dates are inclusive calendar days in UTC. Page through with `page`/`per_page` (with a
-    total) or with `cursor`/`limit` (no total; fast at any depth); with `cursor` or `limit`,
-    `page`/`per_page` may only be sent at their defaults (1, 25), and are then ignored.
+    Filters by `occurred_at` (when the movements happened): dates are inclusive calendar
+    days in UTC; `from` (inclusive) and `to` (exclusive) are RFC 3339 instants. Page
+    through with `page`/`per_page` (with a total) or with `cursor`/`limit` (no total;
+    fast at any depth); with `cursor` or `limit`, `page`/`per_page` may only be sent at
+    their defaults (1, 25), and are then ignored.
     The same rows as CSV: `exportStockMovements` (`/inventory/movements.csv`); this path
     also answers CSV to `Accept: text/csv` or `format=csv`.
     """

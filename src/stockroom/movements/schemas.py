@@ -40,6 +40,7 @@ class Movement(BaseModel):
                     "user_id": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f",
                     "created_at": "2026-11-23T10:15:00.123456Z",
                     "purchase_id": None,
+                    "occurred_at": "2026-11-23T10:15:00.123456Z",
                 }
             ]
         },
@@ -64,6 +65,9 @@ class Movement(BaseModel):
     created_at: Timestamp
     # Beyond the contract's fields: the purchase a `purchase` movement came from.
     purchase_id: uuid.UUID | None = None
+    # When it happened in the world (a write may backdate it); created_at when not given.
+    # Last, so the CSV export's earlier columns keep their places.
+    occurred_at: Timestamp
 
 
 class MovementList(BaseModel):

@@ -28,6 +28,7 @@ from stockroom.auth.scope import brand_scoped, brand_scoped_columns
 from stockroom.db.models import Product, StockMovement
 from stockroom.errors import ValidationFailed, field_error
 from stockroom.fields import csv_row
+from stockroom.ledger.timeline import MAX_AHEAD, MAX_BACKDATE_DAYS, parse_instant
 from stockroom.movements.schemas import Movement
 from stockroom.pagination import PageMeta, PageParams, fetch_page
 
@@ -65,6 +66,8 @@ class MovementFilters:
     type: str | None = None
     start_date: str | None = None
     end_date: str | None = None
+    occurred_from: str | None = None  # `from`: RFC 3339 instant, inclusive
+    occurred_to: str | None = None  # `to`: RFC 3339 instant, exclusive
 
 
 def _parse_date(value: str, field: str) -> date:
@@ -94,6 +97,20 @@ async def movement_report_query(
             "end_date is before start_date.",
             [field_error("end_date", f"must be on or after start_date ({start.isoformat()})")],
         )
+    lower = _day_start(start) if start is not None else None
+    upper = _day_start(end + timedelta(days=1)) if end is not None and end < date.max else None
+    if filters.occurred_from is not None:
+        instant = parse_instant(filters.occurred_from, "from")
+        lower = instant if lower is None else max(lower, instant)
+    if filters.occurred_to is not None:
+        instant = parse_instant(filters.occurred_to, "to")
+        upper = instant if upper is None else min(upper, instant)
+        if filters.occurred_from is not None and instant < parse_instant(
+            filters.occurred_from, "from"
+        ):
+            raise ValidationFailed(
+                "to is before from.", [field_error("to", "must be at or after from")]
+            )
     query = brand_scoped_columns(StockMovement, principal, *_movement.c)
     if filters.site_id is not None:
         site = await load_site(session, principal, filters.site_id)
@@ -117,12 +134,28 @@ async def movement_report_query(
         query = query.where(_movement.c.product_id == filters.product_id)
     if filters.type is not None:
         query = query.where(_movement.c.type == filters.type)
-    if start is not None:
-        query = query.where(_movement.c.created_at >= _day_start(start))
-    if end is not None and end < date.max:
-        # Inclusive end day: everything before the first instant of the next day (UTC).
-        query = query.where(_movement.c.created_at < _day_start(end + timedelta(days=1)))
+    # The report filters by when movements occurred; dates are inclusive UTC days, `to` and
+    # the end day's next midnight are exclusive. The created_at bounds follow from the
+    # backdating window (ledger/timeline.py) and let the (…, created_at) indexes and
+    # created_at partitions narrow the scan; they never exclude a matching row.
+    if lower is not None:
+        query = query.where(
+            _movement.c.occurred_at >= lower, _movement.c.created_at >= _plus(lower, -MAX_AHEAD)
+        )
+    if upper is not None:
+        query = query.where(
+            _movement.c.occurred_at < upper,
+            _movement.c.created_at < _plus(upper, timedelta(days=MAX_BACKDATE_DAYS)),
+        )
     return query.order_by(*_NEWEST_FIRST)
+
+
+def _plus(moment: datetime, delta: timedelta) -> datetime:
+    """`moment + delta`, clamped at the ends of the calendar (a bound, never an error)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return (datetime.max if delta > timedelta(0) else datetime.min).replace(tzinfo=UTC)
 
 
 async def movements_page(
@@ -160,8 +193,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 def _after(query: Select[Any], created_at: datetime, movement_id: uuid.UUID) -> Select[Any]:
     # Rows strictly older than the cursor in (created_at desc, id desc) order: one row-value
     # comparison, which both databases answer from the (brand_id, created_at, id) index.
+    # The plain `created_at <=` beside it lets PostgreSQL skip the newer months' partitions
+    # (it does not prune on a row-value comparison).
     key = tuple_(_movement.c.created_at, _movement.c.id)
-    return query.where(key < tuple_(created_at, movement_id, types=key.type.types))
+    return query.where(
+        _movement.c.created_at <= created_at,
+        key < tuple_(created_at, movement_id, types=key.type.types),
+    )
 
 
 async def movements_after_cursor(

@@ -6,7 +6,7 @@ import uuid
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from stockroom.fields import LocationId, Money, PositiveQuantity, Text, Timestamp
+from stockroom.fields import LocationId, Money, OccurredAt, PositiveQuantity, Text, Timestamp
 from stockroom.movements.schemas import Movement
 
 MAX_LINES = 500
@@ -39,6 +39,7 @@ class PurchaseCreate(BaseModel):
         None, min_length=1, max_length=255, examples=["PO-1042"], description="E.g. the PO."
     )
     lines: list[PurchaseLineIn] = Field(min_length=1, max_length=MAX_LINES)
+    occurred_at: OccurredAt = None
 
 
 class Purchase(BaseModel):

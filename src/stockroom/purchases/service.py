@@ -75,6 +75,7 @@ async def create_purchase(
         ],
         user_id=principal.user_id,
         now=now,
+        occurred_at=body.occurred_at,
     )
     purchase = Purchase(
         id=purchase_id,

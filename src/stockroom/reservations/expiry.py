@@ -12,41 +12,52 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.db.models import NO_LOCATION, Reservation, ReservationLine
+from stockroom.events.record import api_data, record_events
 from stockroom.ledger import post_movements
 from stockroom.ledger.available import HoldDraft
+from stockroom.reservations.schemas import Reservation as ReservationOut
+from stockroom.reservations.service import reservation_view
 
 BATCH = 200
 
 
 async def expire_reservations(session: AsyncSession, now: datetime, *, limit: int = BATCH) -> int:
     """Expire up to `limit` due reservations in the session's transaction; return how many."""
-    due = (
-        await session.execute(
-            select(Reservation.id, Reservation.brand_id)
-            .where(Reservation.status == "active", Reservation.expires_at <= now)
-            .order_by(Reservation.expires_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
+    due = list(
+        (
+            await session.execute(
+                select(Reservation)
+                .where(Reservation.status == "active", Reservation.expires_at <= now)
+                .order_by(Reservation.expires_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
     if not due:
         return 0
     ids = [row.id for row in due]
     holds: dict[uuid.UUID, list[HoldDraft]] = defaultdict(list)
+    lines: dict[uuid.UUID, list[ReservationLine]] = defaultdict(list)
     for line in (
         await session.execute(
-            select(ReservationLine).where(
+            select(ReservationLine)
+            .where(
                 ReservationLine.reservation_id.in_(ids),
                 ReservationLine.active.is_(True),
-                ReservationLine.remaining > 0,
             )
+            .order_by(ReservationLine.reservation_id, ReservationLine.line_no)
         )
     ).scalars():
+        lines[line.reservation_id].append(line)
+        if line.remaining <= 0:
+            continue
         holds[line.brand_id].append(
             HoldDraft(
                 line.product_id,
@@ -70,4 +81,14 @@ async def expire_reservations(session: AsyncSession, now: datetime, *, limit: in
         .values(status="expired", updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    # One reservation.expired per reservation, in this transaction (as the API shows it now).
+    expired: dict[uuid.UUID, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    for reservation in due:
+        # effective_status says "expired" already (expires_at <= now); the rows were updated
+        # in bulk above, so the loaded objects are left as they are (no second UPDATE).
+        view = reservation_view(reservation, lines[reservation.id], now) | {"updated_at": now}
+        view = api_data(ReservationOut, view)
+        expired[reservation.brand_id].append(("reservation.expired", view))
+    for brand_id in sorted(expired):
+        await record_events(session, brand_id, expired[brand_id], now=now)
     return len(ids)

@@ -29,6 +29,7 @@ from stockroom.db.core import execute_core
 from stockroom.db.models import NO_LOCATION, Reservation, ReservationLine
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import NotFound, ReservationClosed, ValidationFailed, field_error
+from stockroom.events.record import api_data, record_event
 from stockroom.ledger import LineTarget, check_line_targets, post_movements
 from stockroom.ledger.available import HoldDraft
 from stockroom.pagination import PageMeta, PageParams, fetch_page
@@ -41,6 +42,7 @@ from stockroom.reservations.schemas import (
     ReservationExtend,
     ReservationRelease,
 )
+from stockroom.reservations.schemas import Reservation as ReservationOut
 
 _reservations = cast(Table, Reservation.__table__)
 _reservation_lines = cast(Table, ReservationLine.__table__)
@@ -127,7 +129,11 @@ async def create_reservation(
     await execute_core(session, insert(_reservation_lines), line_rows)
     reservation = Reservation(**reservation_row)
     lines = [ReservationLine(**row) for row in line_rows]
-    return _view(reservation, lines, now)
+    view = reservation_view(reservation, lines, now)
+    await record_event(
+        session, principal.brand_id, "reservation.created", api_data(ReservationOut, view), now=now
+    )
+    return view
 
 
 async def get_reservation(
@@ -135,7 +141,7 @@ async def get_reservation(
 ) -> dict[str, Any]:
     """One reservation at a site the caller may read (404 otherwise)."""
     reservation = await _visible(session, principal, reservation_id, lock=False)
-    return _view(
+    return reservation_view(
         reservation, (await _lines(session, principal.brand_id, [reservation.id]))[0], utcnow()
     )
 
@@ -183,7 +189,7 @@ async def list_reservations(
     query = query.order_by(Reservation.created_at.desc(), Reservation.id.desc())
     reservations, meta = await fetch_page(session, query, params)
     lines = await _lines(session, principal.brand_id, [r.id for r in reservations])
-    return [_view(r, rl, now) for r, rl in zip(reservations, lines, strict=True)], meta
+    return [reservation_view(r, rl, now) for r, rl in zip(reservations, lines, strict=True)], meta
 
 
 async def release_reservation(
@@ -208,7 +214,7 @@ async def release_reservation(
             strict=True,
         )
     await _take(session, principal, reservation, lines, taken, now, consumed=False)
-    return _view(reservation, lines, now)
+    return reservation_view(reservation, lines, now)
 
 
 async def extend_reservation(
@@ -233,7 +239,9 @@ async def extend_reservation(
         .execution_options(synchronize_session=False)
     )
     await session.flush()
-    return _view(reservation, (await _lines(session, principal.brand_id, [reservation.id]))[0], now)
+    return reservation_view(
+        reservation, (await _lines(session, principal.brand_id, [reservation.id]))[0], now
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +314,15 @@ async def _take(
         await post_movements(
             session, principal.brand_id, [], user_id=principal.user_id, now=now, holds=holds
         )
+    # Every release and every sale from it, partial ones too: `data.status` says whether
+    # the reservation is closed.
+    await record_event(
+        session,
+        principal.brand_id,
+        "reservation.consumed" if consumed else "reservation.released",
+        api_data(ReservationOut, reservation_view(reservation, lines, now)),
+        now=now,
+    )
     await session.flush()
     return holds
 
@@ -424,7 +441,7 @@ async def _lines(
     return [by_reservation[rid] for rid in reservation_ids]
 
 
-def _view(
+def reservation_view(
     reservation: Reservation, lines: Sequence[ReservationLine], now: datetime
 ) -> dict[str, Any]:
     return {

@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
+from stockroom.db.models.base import utcnow
 from stockroom.db.replica import ReadSession
 from stockroom.http.errors import error_responses
+from stockroom.ledger.timeline import as_of_instant
 from stockroom.pagination import Page, Paging
 from stockroom.stock import service
 from stockroom.stock.schemas import LowStockItem, ProductStock, StockLevelItem
@@ -18,6 +20,14 @@ router = APIRouter(prefix="/inventory", tags=["Stock levels"])
 
 SiteQuery = Annotated[uuid.UUID | None, Query(description="A site of your brand.")]
 WorkspaceQuery = Annotated[uuid.UUID | None, Query(description="Alias of site_id.")]
+AsOfQuery = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="Stock as it was at this RFC 3339 instant (by occurred_at); not in the future.",
+        examples=["2026-10-31T23:59:59Z"],
+    ),
+]
 
 
 @router.get(
@@ -25,18 +35,20 @@ WorkspaceQuery = Annotated[uuid.UUID | None, Query(description="Alias of site_id
     operation_id="getProductStock",
     summary="Get a product's stock at every site",
     response_model=ProductStock,
-    responses=error_responses(401, 404),
+    responses=error_responses(401, 404, 422),
 )
 async def get_product_stock(
-    session: Session, principal: CurrentPrincipal, product_id: uuid.UUID
+    session: Session, principal: CurrentPrincipal, product_id: uuid.UUID, as_of: AsOfQuery = None
 ) -> ProductStock:
     """The product's on-hand at every site you may read, with its per-location levels.
 
     Every readable site is listed (on-hand 0 where the product has never been);
     `locations` lists the locations holding a level of a location-aware product;
-    `total` is the sum over the listed sites.
+    `total` is the sum over the listed sites. With `as_of`, the on-hand as it was at that
+    instant by `occurred_at` (`reserved`, `in_transit` 0; `available` = on-hand).
     """
-    return await service.product_stock(session, principal, product_id)
+    instant = as_of_instant(as_of, utcnow())
+    return await service.product_stock(session, principal, product_id, instant)
 
 
 @router.get(
@@ -53,10 +65,21 @@ async def list_stock_levels(
     site_id: SiteQuery = None,
     workspace_id: WorkspaceQuery = None,
     product_id: Annotated[uuid.UUID | None, Query(description="Only this product.")] = None,
+    as_of: AsOfQuery = None,
 ) -> Page[StockLevelItem]:
-    """On-hand per product and site (locations summed) at the sites you may read, by SKU."""
+    """On-hand per product and site (locations summed) at the sites you may read, by SKU.
+
+    With `as_of`, the on-hand as it was at that instant by `occurred_at` (`reserved` 0,
+    `available` = on-hand).
+    """
+    instant = as_of_instant(as_of, utcnow())
     rows, meta = await service.list_stock_levels(
-        session, principal, paging, site_id=site_id or workspace_id, product_id=product_id
+        session,
+        principal,
+        paging,
+        site_id=site_id or workspace_id,
+        product_id=product_id,
+        as_of=instant,
     )
     return Page[StockLevelItem](data=[StockLevelItem.model_validate(r) for r in rows], meta=meta)
 

@@ -9,6 +9,7 @@ site since the receipt chooses the location.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from datetime import datetime
 from typing import Any, cast
 
@@ -24,6 +25,7 @@ from stockroom.db.models.base import utcnow
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.ledger.available import expired_at_site, reserved_now
 from stockroom.pagination import PageMeta, PageParams, fetch_page, fetch_rows_page
+from stockroom.stock.history import Level, changes_since
 from stockroom.stock.schemas import LocationStock, ProductStock, SiteStock
 
 products = cast(Table, Product.__table__)
@@ -61,12 +63,17 @@ def _only_readable(query: Select[Any], principal: Principal, site_column: Any) -
 
 
 async def product_stock(
-    session: AsyncSession, principal: Principal, product_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal,
+    product_id: uuid.UUID,
+    as_of: datetime | None = None,
 ) -> ProductStock:
     """A product's stock at every site the caller may read (404 when not in the brand).
 
     Every readable site is listed, with on-hand 0 where the product has never been; a
-    site's `locations` lists the locations that hold a level of the product.
+    site's `locations` lists the locations that hold a level of the product. With `as_of`,
+    on-hand as it was then (stock/history.py); reservations are promises, not ledger
+    history, so `reserved` and `in_transit` are 0 and `available` equals on-hand.
     """
     known = (
         await session.execute(
@@ -96,6 +103,10 @@ async def product_stock(
         .order_by(Site.name, Site.id, levels.c.location_id)
     )
     rows = (await session.execute(_only_readable(query, principal, Site.id))).all()
+    since: dict[Level, int] = {}
+    if as_of is not None:
+        stocked = {(product_id, row[0]) for row in rows if row[3] is not None}
+        since = await changes_since(session, principal.brand_id, as_of, pairs=stocked)
     by_site: dict[uuid.UUID, SiteStock] = {}
     for site_id, site_name, location_id, on_hand, reserved in rows:
         entry = by_site.get(site_id)
@@ -106,6 +117,9 @@ async def product_stock(
         if on_hand is None:
             continue
         reserved = int(reserved or 0)
+        if as_of is not None:
+            on_hand -= since.get((product_id, site_id, location_id), 0)
+            reserved = 0
         entry.on_hand += on_hand
         entry.reserved += reserved
         entry.available += on_hand - reserved
@@ -119,7 +133,9 @@ async def product_stock(
                 )
             )
     listed = list(by_site.values())
-    coming = await in_transit_to(session, principal.brand_id, {product_id})
+    coming = (
+        {} if as_of is not None else await in_transit_to(session, principal.brand_id, {product_id})
+    )
     for entry in listed:
         entry.in_transit = coming.get((product_id, entry.site_id), 0)
     return ProductStock(
@@ -139,11 +155,13 @@ async def list_stock_levels(
     *,
     site_id: uuid.UUID | None,
     product_id: uuid.UUID | None,
+    as_of: datetime | None = None,
 ) -> tuple[list[dict[str, Any]], PageMeta]:
     """Levels per product and site (locations summed) at sites the caller may read.
 
     Ordered by SKU, then site id. A product appears at a site once any movement has
-    touched it there, even when its on-hand is now 0.
+    touched it there, even when its on-hand is now 0 (or, with `as_of`, was 0 then).
+    With `as_of`: on-hand as it was then; `reserved` 0 and `available` = on-hand.
     """
     on_hand = sql_cast(func.sum(levels.c.on_hand), BigInteger)
     reserved = sql_cast(func.sum(reserved_now(utcnow())), BigInteger)
@@ -182,19 +200,31 @@ async def list_stock_levels(
         await _require_product(session, principal, product_id)
         query = query.where(levels.c.product_id == product_id)
     rows, meta = await fetch_page(session, query, params, scalars=False)
-    coming = await in_transit_to(
-        session,
-        principal.brand_id,
-        {r["product_id"] for r in rows},
-        {r["site_id"] for r in rows},
-    )
+    items = [dict(r) for r in rows]
+    if as_of is not None:
+        pairs = {(r["product_id"], r["site_id"]) for r in items}
+        since = await changes_since(session, principal.brand_id, as_of, pairs=pairs)
+        per_pair: dict[tuple[uuid.UUID, uuid.UUID], int] = defaultdict(int)
+        for (level_product, level_site, _), quantity in since.items():
+            per_pair[(level_product, level_site)] += quantity
+        for item in items:
+            item["on_hand"] -= per_pair.get((item["product_id"], item["site_id"]), 0)
+            item["reserved"] = 0
+        coming: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+    else:
+        coming = await in_transit_to(
+            session,
+            principal.brand_id,
+            {r["product_id"] for r in items},
+            {r["site_id"] for r in items},
+        )
     return [
-        dict(r)
+        item
         | {
-            "available": r["on_hand"] - r["reserved"],
-            "in_transit": coming.get((r["product_id"], r["site_id"]), 0),
+            "available": item["on_hand"] - item["reserved"],
+            "in_transit": coming.get((item["product_id"], item["site_id"]), 0),
         }
-        for r in rows
+        for item in items
     ], meta
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from stockroom.fields import LocationId, PositiveQuantity, Text, Timestamp
+from stockroom.fields import LocationId, OccurredAt, PositiveQuantity, Text, Timestamp
 from stockroom.movements.schemas import Movement
 
 
@@ -45,6 +45,8 @@ class TransferRequest(BaseModel):
             "`destination_location_id` is then optional: the default location of receipts."
         ),
     )
+
+    occurred_at: OccurredAt = None
 
 
 TransferStatus = Literal["completed", "in_transit", "partially_received", "closed"]

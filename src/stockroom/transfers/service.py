@@ -21,6 +21,7 @@ read its source or its destination.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -42,6 +43,7 @@ from stockroom.db.models import Product, StockMovement, Transfer, TransferLine
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.db.models.transfers import OPEN_STATUSES
 from stockroom.errors import NotFound, TransferClosed, Unavailable, ValidationFailed, field_error
+from stockroom.events.record import api_data, record_events
 from stockroom.ledger import LineTarget, MovementDraft, check_line_targets, post_movements
 from stockroom.movements.schemas import Movement
 from stockroom.pagination import PageMeta, PageParams, fetch_page
@@ -49,6 +51,7 @@ from stockroom.transfers.schemas import (
     CloseReason,
     CloseRequest,
     ReceiveRequest,
+    TransferCreated,
     TransferDetail,
     TransferLineOut,
     TransferRequest,
@@ -129,7 +132,12 @@ async def ship_transfer(
         )
     now = utcnow()
     written = await post_movements(
-        session, principal.brand_id, drafts, user_id=principal.user_id, now=now
+        session,
+        principal.brand_id,
+        drafts,
+        user_id=principal.user_id,
+        now=now,
+        occurred_at=body.occurred_at,
     )
     status = "in_transit" if body.in_transit else "completed"
     await execute_core(
@@ -166,7 +174,23 @@ async def ship_transfer(
             "returned": 0,
         },
     )
-    return transfer_id, status, written[0], None if body.in_transit else written[1]
+    in_half = None if body.in_transit else written[1]
+    shipped = {"transfer_id": transfer_id, "status": status, "transfer_out": written[0]}
+    await record_transfer_events(
+        session,
+        principal.brand_id,
+        ["transfer.shipped"] if body.in_transit else ["transfer.shipped", "transfer.received"],
+        api_data(TransferCreated, {**shipped, "transfer_in": in_half}),
+    )
+    return transfer_id, status, written[0], in_half
+
+
+async def record_transfer_events(
+    session: AsyncSession, brand_id: uuid.UUID, types: Sequence[str], data: dict[str, Any]
+) -> None:
+    """The transfer's `transfer.shipped` / `.received` / `.closed` events, in this order, with
+    the transfer as the API answers it. A one-step transfer is shipped and received at once."""
+    await record_events(session, brand_id, [(type_, data) for type_ in types])
 
 
 async def receive_transfer(
@@ -249,7 +273,11 @@ async def receive_transfer(
         transfer_id,
         {"status": "completed" if left == 0 else "partially_received", "updated_at": now},
     )
-    return await transfer_detail(session, principal, transfer_id)
+    detail = await transfer_detail(session, principal, transfer_id)
+    await record_transfer_events(
+        session, principal.brand_id, ["transfer.received"], api_data(TransferDetail, detail)
+    )
+    return detail
 
 
 async def close_transfer(
@@ -307,7 +335,11 @@ async def close_transfer(
             "updated_at": now,
         },
     )
-    return await transfer_detail(session, principal, transfer_id)
+    detail = await transfer_detail(session, principal, transfer_id)
+    await record_transfer_events(
+        session, principal.brand_id, ["transfer.closed"], api_data(TransferDetail, detail)
+    )
+    return detail
 
 
 async def transfer_detail(

@@ -7,10 +7,10 @@ movements with its key, and movements are never updated or deleted.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stockroom.db.models.base import Base, new_id, tenant_fk, tenant_key, utcnow
@@ -53,7 +53,9 @@ class StockLevel(Base):
 class StockMovement(Base):
     __tablename__ = "stock_movements"
     __table_args__ = (
-        tenant_key("id"),
+        # (brand_id, id, created_at): Citus's distribution column and the month partitions'
+        # key must both be in it (migrations 0010 and 0011; the same on SQLite).
+        tenant_key("id", "created_at"),
         tenant_fk("product_id", "products"),
         tenant_fk("site_id", "sites"),
         tenant_fk("location_id", "locations"),
@@ -80,6 +82,14 @@ class StockMovement(Base):
         Index("ix_stock_movements_brand_id_invoice_id", "brand_id", "invoice_id"),
         Index("ix_stock_movements_brand_id_transfer_id", "brand_id", "transfer_id"),
         Index("ix_stock_movements_brand_id_purchase_id", "brand_id", "purchase_id"),
+        # As-of reads: one product's movements at a site within an occurred_at range.
+        Index(
+            "ix_stock_movements_brand_id_product_id_site_id_occurred_at",
+            "brand_id",
+            "product_id",
+            "site_id",
+            "occurred_at",
+        ),
         # The report for one site (or a non-admin's sites): newest first, keyset (created_at, id).
         Index(
             "ix_stock_movements_brand_id_site_id_created_at",
@@ -111,3 +121,25 @@ class StockMovement(Base):
     unit_cost: Mapped[Decimal | None] = mapped_column()
     user_id: Mapped[uuid.UUID | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When it happened in the world (a client may backdate it within the window the writer
+    # enforces): always within [created_at − MAX_BACKDATE, created_at + MAX_AHEAD].
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StockLevelDay(Base):
+    """A level's net change on one UTC day by `occurred_at`: the as-of checkpoints.
+
+    The writer adds each movement's quantity to its level's row for the movement's
+    occurred_at day, in the movement's transaction, so for every level the rows sum to
+    `on_hand` and a backdated movement corrects exactly one row (never a repost).
+    """
+
+    __tablename__ = "stock_level_days"
+    __table_args__ = (tenant_fk("product_id", "products"), tenant_fk("site_id", "sites"))
+
+    brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    site_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=NO_LOCATION)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    quantity: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -18,7 +18,7 @@ autoincrement a column of a composite key); the application draws a location's i
 brand (`sites/service.py`), so no node ever needs a shared sequence.
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -28,7 +28,7 @@ from alembic import op
 from alembic.operations import BatchOperations
 
 revision: str = "0011"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -43,7 +43,8 @@ PRIMARY_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "invoices": (("id",), ("brand_id", "id")),
     "invoice_lines": (("id",), ("brand_id", "id")),
     "purchases": (("id",), ("brand_id", "id")),
-    "stock_movements": (("id",), ("brand_id", "id")),  # only if 0010 has not keyed it
+    # Only if 0010 has not keyed it (SQLite): the same key as the partitioned table's.
+    "stock_movements": (("id",), ("brand_id", "id", "created_at")),
     "stock_counts": (("id",), ("brand_id", "id")),
     "stock_count_products": (
         ("count_id", "product_id"),

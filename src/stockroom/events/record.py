@@ -1,0 +1,224 @@
+"""Write events into the outbox, in the caller's transaction (services never commit).
+
+On PostgreSQL the rows arrive without a `position` (the feed numbers them once committed,
+see feed.py); on SQLite, where one writer at a time holds the database until it commits,
+the writer's numbers are already in commit order and are given here: the brand's highest
+position plus one, plus two, ... The writer's events (`record_ledger_events`, the hot path)
+take one statement, which also judges the threshold crossings; other services' events one
+INSERT (and, on SQLite, the read of the last position).
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+import orjson
+from pydantic import BaseModel
+from sqlalchemy import BindParameter, Table, Uuid, bindparam, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockroom.db.core import execute_core
+from stockroom.db.models import Event
+from stockroom.db.models.base import UTCDateTime, new_id, utcnow
+from stockroom.events.rules import EVENT_TYPES
+from stockroom.movements.schemas import Movement
+
+events = cast(Table, Event.__table__)
+
+# Rows per statement of the writer's events: at most 6 bound parameters a row, well within
+# SQLite's 32,766 and PostgreSQL's 32,767.
+CHUNK = 1000
+
+# (product_id, site_id): a level's site-wide figure, the one low stock is judged on.
+SiteKey = tuple[uuid.UUID, uuid.UUID]
+
+_LAST_POSITION = select(func.coalesce(func.max(events.c.position), 0)).where(
+    events.c.brand_id == bindparam("b_brand")
+)
+
+
+def api_data(schema: type[BaseModel], value: Any) -> dict[str, Any]:
+    """`value` as the API answers it (validated and dumped through its response schema)."""
+    return schema.model_validate(value).model_dump(mode="json")
+
+
+async def record_events(
+    session: AsyncSession,
+    brand_id: uuid.UUID,
+    typed: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Append events `(type, JSON-ready data)` for the brand, in this order, in one INSERT."""
+    if not typed:
+        return
+    now = now or utcnow()
+    rows: list[dict[str, Any]] = []
+    for type_, data in typed:
+        if type_ not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {type_!r}")
+        rows.append(
+            {"brand_id": brand_id, "id": new_id(), "type": type_, "data": data, "created_at": now}
+        )
+    if session.get_bind().dialect.name == "sqlite":
+        last = (await execute_core(session, _LAST_POSITION, {"b_brand": brand_id})).scalar_one()
+        for i, row in enumerate(rows, start=1):
+            row["position"] = row["seq"] = int(last) + i
+    await execute_core(session, insert(events), rows)
+
+
+async def record_event(
+    session: AsyncSession,
+    brand_id: uuid.UUID,
+    type: str,
+    data: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Append one event (see record_events)."""
+    await record_events(session, brand_id, [(type, data)], now=now)
+
+
+async def record_ledger_events(
+    session: AsyncSession,
+    brand_id: uuid.UUID,
+    movements: Iterable[Mapping[str, Any]],
+    available_changes: Mapping[SiteKey, int],
+    now: datetime,
+) -> None:
+    """The writer's events, in ONE statement: `movement.created` per movement, then
+    `stock.low` / `stock.replenished` for each product and site whose available units
+    crossed min_stock.
+
+    Called after the levels changed, under their row locks: the stored figures the
+    statement reads are this transaction's, and `available_changes` (the request's net
+    change of available units per product and site) gives the figure before it. The
+    crossing is judged in SQL (low: from ≥ min_stock to below; replenished: back), so a change
+    that crosses nothing costs no more than the insert of its movements' events.
+    """
+    moved = [(key, delta) for key, delta in available_changes.items() if delta]
+    rows = [orjson.dumps(api_data(Movement, row)).decode() for row in movements]
+    if len(rows) + len(moved) <= CHUNK:
+        await _insert_ledger_events(session, brand_id, rows, moved, now)
+        return
+    # A large write (an import, a count of a whole site): statements within the databases'
+    # bound-parameter limits, the movements' events first, in order, then the crossings.
+    for start in range(0, len(rows), CHUNK):
+        await _insert_ledger_events(session, brand_id, rows[start : start + CHUNK], [], now)
+    for start in range(0, len(moved), CHUNK):
+        await _insert_ledger_events(session, brand_id, [], moved[start : start + CHUNK], now)
+
+
+async def _insert_ledger_events(
+    session: AsyncSession,
+    brand_id: uuid.UUID,
+    rows: Sequence[str],
+    moved: Sequence[tuple[SiteKey, int]],
+    now: datetime,
+) -> None:
+    if not rows and not moved:
+        return
+    dialect = session.get_bind().dialect.name
+    params: dict[str, Any] = {"brand": brand_id, "now": now}
+    for i, data in enumerate(rows):
+        params[f"me{i}"], params[f"md{i}"] = new_id(), data
+    for i, ((product_id, site_id), delta) in enumerate(moved):
+        params |= {
+            f"e{i}": new_id(),
+            f"p{i}": product_id,
+            f"s{i}": site_id,
+            f"pt{i}": str(product_id),
+            f"st{i}": str(site_id),
+            f"d{i}": delta,
+        }
+    await execute_core(session, _ledger_events(dialect, len(rows), len(moved)), params)
+
+
+@functools.lru_cache(maxsize=64)
+def _ledger_events(dialect: str, movements: int, moved: int) -> Any:
+    """The writer's events statement for this many movements and moved (product, site)s."""
+    postgres = dialect == "postgresql"
+
+    def cast(name: str, sql_type: str) -> str:
+        return f"CAST(:{name} AS {sql_type})" if postgres else f":{name}"
+
+    # Only integers and fixed names are interpolated: every value is a bound parameter.
+    ctes, parts = [], []
+    if movements:
+        rows = ", ".join(
+            f"({i}, {cast(f'me{i}', 'uuid')}, 'movement.created', {cast(f'md{i}', 'json')})"
+            for i in range(movements)
+        )
+        ctes.append(f"movement(ord, event_id, type, data) AS (VALUES {rows})")
+        parts.append("SELECT ord, event_id, type, data FROM movement")
+    if moved:
+        rows = ", ".join(
+            f"({movements + i}, {cast(f'e{i}', 'uuid')}, {cast(f'p{i}', 'uuid')}, "
+            f"{cast(f's{i}', 'uuid')}, {cast(f'pt{i}', 'text')}, {cast(f'st{i}', 'text')}, "
+            f"{cast(f'd{i}', 'bigint')})"
+            for i in range(moved)
+        )
+        build = "json_build_object" if postgres else "json_object"
+        total = "CAST(sum({}) AS bigint)" if postgres else "sum({})"
+        ctes.append(
+            f"moved(ord, event_id, product_id, site_id, product_text, site_text, delta) "
+            f"AS (VALUES {rows})"
+        )
+        ctes.append(f"""figures AS (
+            SELECT m.ord, m.event_id, m.product_text, m.site_text, m.delta, p.min_stock,
+                   {total.format("l.on_hand")} AS on_hand,
+                   {total.format("l.reserved")} AS reserved
+            FROM moved AS m
+            JOIN products AS p ON p.brand_id = :brand AND p.id = m.product_id
+            JOIN stock_levels AS l
+              ON l.brand_id = :brand AND l.product_id = m.product_id AND l.site_id = m.site_id
+            GROUP BY m.ord, m.event_id, m.product_text, m.site_text, m.delta, p.min_stock
+        )""")  # noqa: S608
+        ctes.append(f"""crossed AS (
+            SELECT ord, event_id,
+                   CASE WHEN on_hand - reserved < min_stock THEN 'stock.low'
+                        ELSE 'stock.replenished' END AS type,
+                   {build}(
+                       'product_id', product_text, 'site_id', site_text,
+                       'min_stock', min_stock, 'on_hand', on_hand, 'reserved', reserved,
+                       'available', on_hand - reserved,
+                       'previous_available', on_hand - reserved - delta
+                   ) AS data
+            FROM figures
+            WHERE (on_hand - reserved - delta >= min_stock) <> (on_hand - reserved >= min_stock)
+        )""")  # noqa: S608
+        parts.append("SELECT ord, event_id, type, data FROM crossed")
+    ctes.append(f"new_events AS ({' UNION ALL '.join(parts)})")
+    with_ = "WITH " + ",\n".join(ctes)
+    if postgres:
+        # Positions come later (feed.py); the identity `seq` follows the ORDER BY.
+        sql = f"""{with_}
+        INSERT INTO events (brand_id, id, type, data, created_at)
+        SELECT :brand, event_id, type, data, :now FROM new_events ORDER BY ord"""  # noqa: S608
+    else:
+        # One writer at a time: number them now, after the brand's last position.
+        sql = f"""{with_}
+        INSERT INTO events (brand_id, id, type, data, created_at, position, seq)
+        SELECT :brand, event_id, type, data, :now,
+               last.position + row_number() OVER (ORDER BY ord),
+               last.position + row_number() OVER (ORDER BY ord)
+        FROM new_events,
+             (SELECT coalesce(max(position), 0) AS position FROM events
+              WHERE brand_id = :brand) AS last
+        ORDER BY ord"""  # noqa: S608
+    binds: list[BindParameter[Any]] = [
+        bindparam("brand", type_=Uuid()),
+        bindparam("now", type_=UTCDateTime()),
+    ]
+    binds += [bindparam(f"me{i}", type_=Uuid()) for i in range(movements)]
+    for i in range(moved):
+        binds += [
+            bindparam(f"e{i}", type_=Uuid()),
+            bindparam(f"p{i}", type_=Uuid()),
+            bindparam(f"s{i}", type_=Uuid()),
+        ]
+    return text(sql).bindparams(*binds)

@@ -1,0 +1,19 @@
+"""The event types of the contract (API.md, "Events and webhooks")."""
+
+from __future__ import annotations
+
+EVENT_TYPES = (
+    "movement.created",
+    "stock.low",
+    "stock.replenished",
+    "reservation.created",
+    "reservation.consumed",
+    "reservation.released",
+    "reservation.expired",
+    "transfer.shipped",
+    "transfer.received",
+    "transfer.closed",
+    "count.completed",
+    "invoice.created",
+    "invoice.voided",
+)
