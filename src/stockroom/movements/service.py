@@ -293,8 +293,8 @@ _ID, _CREATED_AT = CSV_COLUMNS.index("id"), CSV_COLUMNS.index("created_at")
 
 def _crlf_rows(data: bytes) -> tuple[bytes, bytes, int]:
     """COPY's CSV (rows end in LF) with rows ending in CRLF as Python's csv writes them, its
-    last row and its number of rows. An LF inside a quoted cell stays as it is: a row ends at an LF that
-    follows an even number of quotes (COPY doubles a quote inside a cell)."""
+    last row and its number of rows. An LF inside a quoted cell stays as it is: a row ends
+    at an LF that follows an even number of quotes (COPY doubles a quote inside a cell)."""
     if b'"' not in data:
         body = data[:-1]
         return data.replace(b"\n", b"\r\n"), body[body.rfind(b"\n") + 1 :], data.count(b"\n")
