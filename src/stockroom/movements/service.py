@@ -325,8 +325,9 @@ async def _copy_batch(engine: AsyncEngine, sql: str) -> bytes:
 
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection  # asyncpg's connection
         # One statement outside any transaction (so also through a transaction pooler).
-        await raw.driver_connection.copy_from_query(sql, output=collect, format="csv")
+        await driver.copy_from_query(sql, output=collect, format="csv")
     return b"".join(chunks)
 
 
