@@ -33,7 +33,7 @@ from stockroom.db.models.ledger import AVAILABLE_INDEX_BOUND
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.ledger.available import expired_at_site, reserved_now
 from stockroom.pagination import PageMeta, PageParams, fetch_page, fetch_rows_page
-from stockroom.stock.schemas import LocationStock, ProductStock, SiteStock
+from stockroom.stock.schemas import ProductStock
 
 products = cast(Table, Product.__table__)
 levels = cast(Table, StockLevel.__table__)
@@ -47,7 +47,15 @@ def _only_readable(query: Select[Any], principal: Principal, site_column: Any) -
 async def product_stock(
     session: AsyncSession, principal: Principal, product_id: uuid.UUID
 ) -> ProductStock:
-    """A product's stock at every site the caller may read (404 when not in the brand).
+    """`product_stock_document` as the model (the dashboard's)."""
+    return ProductStock.model_validate(await product_stock_document(session, principal, product_id))
+
+
+async def product_stock_document(
+    session: AsyncSession, principal: Principal, product_id: uuid.UUID
+) -> dict[str, Any]:
+    """A product's stock at every site the caller may read (404 when not in the brand), as
+    the `ProductStock` the API answers, in plain dicts: the API's read builds no model.
 
     Every readable site is listed, with on-hand 0 where the product has never been; a
     site's `locations` lists the locations that hold a level of the product.
@@ -80,37 +88,43 @@ async def product_stock(
         .order_by(Site.name, Site.id, levels.c.location_id)
     )
     rows = (await session.execute(_only_readable(query, principal, Site.id))).all()
-    by_site: dict[uuid.UUID, SiteStock] = {}
+    by_site: dict[uuid.UUID, dict[str, Any]] = {}
     for site_id, site_name, location_id, on_hand, reserved in rows:
         entry = by_site.get(site_id)
         if entry is None:
-            entry = by_site[site_id] = SiteStock(
-                site_id=site_id, site_name=site_name, on_hand=0, locations=[]
-            )
+            entry = by_site[site_id] = {
+                "site_id": site_id,
+                "site_name": site_name,
+                "on_hand": 0,
+                "reserved": 0,
+                "available": 0,
+                "in_transit": 0,
+                "locations": [],
+            }
         if on_hand is None:
             continue
         reserved = int(reserved or 0)
-        entry.on_hand += on_hand
-        entry.reserved += reserved
-        entry.available += on_hand - reserved
+        entry["on_hand"] += on_hand
+        entry["reserved"] += reserved
+        entry["available"] += on_hand - reserved
         if location_id != NO_LOCATION:
-            entry.locations.append(
-                LocationStock(
-                    location_id=location_id,
-                    on_hand=on_hand,
-                    reserved=reserved,
-                    available=on_hand - reserved,
-                )
+            entry["locations"].append(
+                {
+                    "location_id": location_id,
+                    "on_hand": on_hand,
+                    "reserved": reserved,
+                    "available": on_hand - reserved,
+                }
             )
     listed = list(by_site.values())
-    return ProductStock(
-        product_id=product_id,
-        total=sum(s.on_hand for s in listed),
-        reserved=sum(s.reserved for s in listed),
-        available=sum(s.available for s in listed),
-        in_transit=sum(s.in_transit for s in listed),
-        sites=listed,
-    )
+    return {
+        "product_id": product_id,
+        "total": sum(s["on_hand"] for s in listed),
+        "reserved": sum(s["reserved"] for s in listed),
+        "available": sum(s["available"] for s in listed),
+        "in_transit": sum(s["in_transit"] for s in listed),
+        "sites": listed,
+    }
 
 
 async def list_stock_levels(
