@@ -64,7 +64,7 @@ async def test_operators_list_release_and_sweep_from_the_command_line(
                     json={
                         "lines": [{"product_id": product, "quantity": quantity}],
                         "reference": reference,
-                        "ttl_seconds": 60,
+                        "ttl_seconds": ttl,
                     },
                 )
                 assert response.status_code == 201, response.text
