@@ -24,6 +24,7 @@ def _uuid_text(value: object) -> str:
         return str(value)
     raise TypeError(f"not JSON: {type(value).__name__}")
 
+
 SiteQuery = Annotated[uuid.UUID | None, Query(description="A site of your brand.")]
 WorkspaceQuery = Annotated[uuid.UUID | None, Query(description="Alias of site_id.")]
 
