@@ -13,7 +13,17 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Select, Table, and_, func, select
+from sqlalchemy import (
+    BigInteger,
+    CompoundSelect,
+    Select,
+    Table,
+    and_,
+    func,
+    literal_column,
+    select,
+    union,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,11 +32,12 @@ from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped_columns
 from stockroom.db.models import NO_LOCATION, Product, Site, StockLevel, TransferLine
 from stockroom.db.models.base import utcnow
+from stockroom.db.models.ledger import AVAILABLE_INDEX_BOUND
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.ledger.available import expired_at_site, reserved_now
 from stockroom.pagination import PageMeta, PageParams, fetch_page, fetch_rows_page
 from stockroom.stock.history import Level, changes_since
-from stockroom.stock.schemas import LocationStock, ProductStock, SiteStock
+from stockroom.stock.schemas import ProductStock
 
 products = cast(Table, Product.__table__)
 levels = cast(Table, StockLevel.__table__)
@@ -68,7 +79,19 @@ async def product_stock(
     product_id: uuid.UUID,
     as_of: datetime | None = None,
 ) -> ProductStock:
-    """A product's stock at every site the caller may read (404 when not in the brand).
+    """`product_stock_document` as the model (the dashboard's)."""
+    document = await product_stock_document(session, principal, product_id, as_of)
+    return ProductStock.model_validate(document)
+
+
+async def product_stock_document(
+    session: AsyncSession,
+    principal: Principal,
+    product_id: uuid.UUID,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    """A product's stock at every site the caller may read (404 when not in the brand), as
+    the `ProductStock` the API answers, in plain dicts: the API's read builds no model.
 
     Every readable site is listed, with on-hand 0 where the product has never been; a
     site's `locations` lists the locations that hold a level of the product. With `as_of`,
@@ -107,45 +130,51 @@ async def product_stock(
     if as_of is not None:
         stocked = {(product_id, row[0]) for row in rows if row[3] is not None}
         since = await changes_since(session, principal.brand_id, as_of, pairs=stocked)
-    by_site: dict[uuid.UUID, SiteStock] = {}
+    by_site: dict[uuid.UUID, dict[str, Any]] = {}
     for site_id, site_name, location_id, on_hand, reserved in rows:
         entry = by_site.get(site_id)
         if entry is None:
-            entry = by_site[site_id] = SiteStock(
-                site_id=site_id, site_name=site_name, on_hand=0, locations=[]
-            )
+            entry = by_site[site_id] = {
+                "site_id": site_id,
+                "site_name": site_name,
+                "on_hand": 0,
+                "reserved": 0,
+                "available": 0,
+                "in_transit": 0,
+                "locations": [],
+            }
         if on_hand is None:
             continue
         reserved = int(reserved or 0)
         if as_of is not None:
             on_hand -= since.get((product_id, site_id, location_id), 0)
             reserved = 0
-        entry.on_hand += on_hand
-        entry.reserved += reserved
-        entry.available += on_hand - reserved
+        entry["on_hand"] += on_hand
+        entry["reserved"] += reserved
+        entry["available"] += on_hand - reserved
         if location_id != NO_LOCATION:
-            entry.locations.append(
-                LocationStock(
-                    location_id=location_id,
-                    on_hand=on_hand,
-                    reserved=reserved,
-                    available=on_hand - reserved,
-                )
+            entry["locations"].append(
+                {
+                    "location_id": location_id,
+                    "on_hand": on_hand,
+                    "reserved": reserved,
+                    "available": on_hand - reserved,
+                }
             )
     listed = list(by_site.values())
-    coming = (
-        {} if as_of is not None else await in_transit_to(session, principal.brand_id, {product_id})
-    )
+    coming = {}
+    if as_of is None:  # then: the past has no in-transit figure (see the docstring)
+        coming = await in_transit_to(session, principal.brand_id, {product_id})
     for entry in listed:
-        entry.in_transit = coming.get((product_id, entry.site_id), 0)
-    return ProductStock(
-        product_id=product_id,
-        total=sum(s.on_hand for s in listed),
-        reserved=sum(s.reserved for s in listed),
-        available=sum(s.available for s in listed),
-        in_transit=sum(s.in_transit for s in listed),
-        sites=listed,
-    )
+        entry["in_transit"] = coming.get((product_id, entry["site_id"]), 0)
+    return {
+        "product_id": product_id,
+        "total": sum(s["on_hand"] for s in listed),
+        "reserved": sum(s["reserved"] for s in listed),
+        "available": sum(s["available"] for s in listed),
+        "in_transit": sum(s["in_transit"] for s in listed),
+        "sites": listed,
+    }
 
 
 async def list_stock_levels(
@@ -240,11 +269,17 @@ def low_stock_query(
     out. The rule is literally available < min_stock, so at a site that allows negative stock
     a product with min_stock 0 and on-hand −3 is short by 3.
 
+    Only candidates are summed (`_low_stock_candidates`): the products with a level at the
+    site whose on_hand − reserved is below the brand's largest min_stock, and the products
+    with a min_stock and no level there. Every short product is one (see there), and at a
+    site where few products are short there are few candidates, whatever the catalogue's
+    size. A candidate's figures are then exact, as before.
+
     Why a correlated sum rather than a join to aggregated levels: its plan does not depend
     on table statistics. Each product's levels are one probe of the (brand_id, site_id,
-    product_id) index, so 100,000 products cost 100,000 cheap probes, always. A join looked
-    as fast, until a catalogue import left PostgreSQL's statistics stale: it then estimated
-    one product and nested-looped over every level of the site per product (seconds).
+    product_id) index. A join looked as fast, until a catalogue import left PostgreSQL's
+    statistics stale: it then estimated one product and nested-looped over every level of
+    the site per product (seconds).
     """
     held = (
         select(sql_cast(func.sum(levels.c.on_hand), BigInteger))
@@ -266,6 +301,9 @@ def low_stock_query(
         .scalar_subquery()
     )
     expired = expired_at_site(products.c.brand_id, products.c.id, site_id, now or utcnow())
+    # The candidates drive: each is one probe of the products' key, whatever the statistics
+    # (OFFSET 0: the union is computed once, never re-run per product).
+    candidates = _low_stock_candidates(brand_id, site_id).offset(0).subquery("candidates")
     per_product = (
         select(
             products.c.id.label("product_id"),
@@ -275,7 +313,12 @@ def low_stock_query(
             func.coalesce(held, 0).label("on_hand"),
             (func.coalesce(stored, 0) - expired).label("reserved"),
         )
-        .where(products.c.brand_id == brand_id, products.c.archived.is_(False))
+        .select_from(candidates)
+        .join(
+            products,
+            and_(products.c.brand_id == brand_id, products.c.id == candidates.c.product_id),
+        )
+        .where(products.c.archived.is_(False))
         # OFFSET 0 keeps the subquery whole, so the sum is computed once per product and not
         # again for the filter and the sort key (PostgreSQL would otherwise inline it).
         .offset(0)
@@ -297,6 +340,51 @@ def low_stock_query(
         .where(available < per_product.c.min_stock)
         .order_by(shortfall.desc(), per_product.c.sku)
     )
+
+
+def _low_stock_candidates(brand_id: uuid.UUID, site_id: uuid.UUID) -> CompoundSelect[Any]:
+    """A superset of the products short at the site, from two index ranges.
+
+    Why every short product is here: min_stock is never negative, so let M be the largest
+    min_stock of the brand's active products. A product with no level at the site has
+    available 0, short only when its min_stock is above 0 (second part). A product with
+    levels there is short when the sum of its levels' on_hand − reserved, plus the expired
+    holds readers add back (never negative), is below its min_stock ≤ M; if each of its k ≥ 1
+    levels had on_hand − reserved ≥ M ≥ 0, that sum would be ≥ k × M ≥ M. So one level is
+    below M (first part, the (brand_id, site_id, on_hand − reserved) index of 0012).
+    """
+    largest = (
+        select(func.max(products.c.min_stock))
+        .where(products.c.brand_id == brand_id, products.c.archived.is_(False))
+        .scalar_subquery()
+    )
+    available = levels.c.on_hand - levels.c.reserved
+    below = select(levels.c.product_id).where(
+        levels.c.brand_id == brand_id,
+        levels.c.site_id == site_id,
+        available < largest,
+        # The partial index's own predicate, as a literal, so that the planner may use it
+        # (min_stock is a 32-bit column: below the largest is always below this).
+        available < literal_column(str(AVAILABLE_INDEX_BOUND)),
+    )
+    # A scalar subquery, not NOT EXISTS: it stays one probe of the (brand_id, site_id,
+    # product_id) index per product, whatever the statistics (an anti-join's plan would not).
+    any_level = (
+        select(literal_column("1"))
+        .where(
+            levels.c.brand_id == brand_id,
+            levels.c.site_id == site_id,
+            levels.c.product_id == products.c.id,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    unstocked = select(products.c.id).where(
+        products.c.brand_id == brand_id,
+        products.c.min_stock > 0,
+        any_level.is_(None),
+    )
+    return union(below, unstocked)
 
 
 async def low_stock(

@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stockroom.db.models.base import Base, new_id, tenant_fk, tenant_key, utcnow
@@ -25,6 +25,12 @@ MOVEMENT_TYPES = (
     "return",
 )
 
+# The low-stock index (0012) holds the levels whose on_hand − reserved is below this: all of
+# them in practice. Partial, so that only a query stating the bound can use it (lookups by
+# product keep their own index even when the statistics are stale); min_stock is a 32-bit
+# column, so a level below any min_stock is below this.
+AVAILABLE_INDEX_BOUND = 2**31 - 1
+
 # Levels are keyed by location too; products that are not location-aware use this key.
 NO_LOCATION = 0
 
@@ -36,6 +42,15 @@ class StockLevel(Base):
         tenant_fk("site_id", "sites"),
         # Low stock for a site, stock listing by site.
         Index("ix_stock_levels_brand_id_site_id_product_id", "brand_id", "site_id", "product_id"),
+        # Low stock: the levels of a site whose on_hand − reserved is below a bound (0012).
+        Index(
+            "ix_stock_levels_brand_id_site_id_available",
+            "brand_id",
+            "site_id",
+            text("(on_hand - reserved)"),
+            postgresql_where=text(f"(on_hand - reserved) < {AVAILABLE_INDEX_BOUND}"),
+            sqlite_where=text(f"(on_hand - reserved) < {AVAILABLE_INDEX_BOUND}"),
+        ),
     )
 
     brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"), primary_key=True)
