@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -89,9 +92,24 @@ async def test_the_check_names_each_key_of_a_broken_migration(
     )
 
 
+# The ledger's month partitions (PostgreSQL) are made by migration 0010 and `stockroom
+# maintain`, not declared as models: they inherit the parent's keys.
+PARTITION = re.compile(r"^stock_movements_(y\d{4}m\d{2}|default)$")
+
+
+def _not_a_partition(obj: Any, name: str | None, type_: str, *_: object) -> bool:
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
+    return not PARTITION.match(table or "")
+
+
 def _model_differences(conn: Connection) -> list[object]:
-    context = MigrationContext.configure(conn, opts={"compare_type": False})
-    return list(compare_metadata(context, Base.metadata))
+    context = MigrationContext.configure(
+        conn, opts={"compare_type": False, "include_object": _not_a_partition}
+    )
+    with warnings.catch_warnings():
+        # SQLite cannot reflect the low-stock index (on an expression): nothing to compare.
+        warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression")
+        return list(compare_metadata(context, Base.metadata))
 
 
 async def test_the_models_declare_the_keys_the_migrations_made(db: Database) -> None:

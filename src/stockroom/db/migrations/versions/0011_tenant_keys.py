@@ -115,6 +115,16 @@ def _tables() -> list[str]:
     return [table for table in seen if table in existing]
 
 
+def _partitioned(table: str) -> bool:
+    """A partitioned table (0010's ledger on PostgreSQL): its key is 0010's, both ways."""
+    if op.get_bind().dialect.name != "postgresql":
+        return False
+    kind = op.get_bind().execute(
+        sa.text("SELECT relkind::text FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}
+    )
+    return kind.scalar() == "p"
+
+
 def _primary_key(table: str) -> tuple[str, ...]:
     found = sa.inspect(op.get_bind()).get_pk_constraint(table)
     return tuple(found["constrained_columns"])
@@ -125,7 +135,11 @@ def _rekey(upgrade: bool) -> None:
     # Foreign keys first everywhere: PostgreSQL will not drop a key another table refers to.
     sqlite = op.get_bind().dialect.name == "sqlite"
     tables = _tables()
-    current_pk = {table: _primary_key(table) for table in PRIMARY_KEYS if table in tables}
+    current_pk = {
+        table: _primary_key(table)
+        for table in PRIMARY_KEYS
+        if table in tables and not _partitioned(table)
+    }
     phases = ["all"] if sqlite else ["drop_fks", "keys", "add_fks"]
     for phase in phases:
         for table in tables:
