@@ -297,6 +297,7 @@ async def test_each_broken_invariant_is_reported_and_counted(own_db: Database) -
         WITHOUT_LEVEL: 1,
         NEGATIVE: 1,
         TRANSFERS: 2,
+        ROWLESS: 2,
         SALES: 2,
         CHECKPOINTS: 1,
     }

@@ -22,9 +22,9 @@ async def test_product_page_shows_on_hand_reserved_available_and_in_transit(
     stock = await client.get("/dashboard", params={"q": "TEA"})
 
     assert page.status_code == 200
-    assert table_rows(page.text, "levels") == [["Main shop", "10", "8", "2", "0"]]
+    assert table_rows(page.text, "levels") == [["Main shop", "10", "8", "2 low", "0"]]
     assert "8 reserved · 2 available · 0 in transit" in page.text
     # On hand 10 is above min_stock 3, but only 2 are available: low.
     assert "low-cell" in stock.text or "badge low" in stock.text
     low = await client.get("/dashboard/low-stock")
-    assert table_rows(low.text, "low-stock") == [["TEA", "Widget", "10", "2", "3", "1"]]
+    assert table_rows(low.text, "low-stock") == [["TEA", "Widget", "10", "2", "3", "1 short", "4"]]

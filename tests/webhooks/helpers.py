@@ -20,32 +20,38 @@ from sqlalchemy import func, select
 
 from stockroom.db.models import Event, WebhookDelivery
 from stockroom.db.models.base import utcnow
+from stockroom.events.feed import number_events
+from stockroom.events.record import record_events
 from tests.factories import Database
 
 
 async def insert_events(
     db: Database, brand_id: uuid.UUID, types: Sequence[str], *, data: dict[str, Any] | None = None
 ) -> list[uuid.UUID]:
-    """Record events of `types` for the brand, numbered after its last (one transaction)."""
+    """Record events of `types` for the brand through the outbox, then number them as a
+    reader would (PostgreSQL numbers committed events; SQLite at insert); return their ids."""
+    async with db.transaction() as session:
+        await number_events(session, brand_id)  # earlier events first: ours come after
     async with db.transaction() as session:
         last = (
             await session.execute(
                 select(func.max(Event.position)).where(Event.brand_id == brand_id)
             )
         ).scalar_one() or 0
-        ids = []
-        for offset, kind in enumerate(types, start=1):
-            event = Event(
-                brand_id=brand_id,
-                id=uuid.uuid4(),
-                position=last + offset,
-                type=kind,
-                data=data or {"n": last + offset},
-                created_at=utcnow(),
-            )
-            session.add(event)
-            ids.append(event.id)
-    return ids
+        await record_events(
+            session,
+            brand_id,
+            [(kind, data or {"n": last + offset}) for offset, kind in enumerate(types, start=1)],
+        )
+    async with db.transaction() as session:
+        await number_events(session, brand_id)
+    async with db.transaction() as session:
+        rows = await session.execute(
+            select(Event.id)
+            .where(Event.brand_id == brand_id, Event.position > last)
+            .order_by(Event.position)
+        )
+        return list(rows.scalars())
 
 
 @dataclass

@@ -86,6 +86,7 @@ class TransferMovement(Movement):
                     "unit_cost": None,
                     "user_id": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f",
                     "created_at": "2026-11-23T10:15:00.123456Z",
+                    "occurred_at": "2026-11-23T10:15:00.123456Z",
                     "purchase_id": None,
                     "status": "in_transit",
                 }

@@ -93,12 +93,17 @@ async def run_worker(
     is followed at once by another, else the loop waits `interval_seconds` (or until stopped).
     On `stop` a webhook request in flight is finished and recorded, then the loop ends."""
     stop = stop or asyncio.Event()
-    sender = WebhookSender(sessionmaker, settings or get_settings(), stop=stop)
+    # The partitions and webhook delivery ride along the standard jobs; a caller that names
+    # its own `jobs` (a test of the loop) gets those alone.
+    standard = jobs is JOBS
+    sender = (
+        WebhookSender(sessionmaker, settings or get_settings(), stop=stop) if standard else None
+    )
     loop = asyncio.get_running_loop()
     maintain_at = loop.time()
     try:
         while not stop.is_set():
-            if loop.time() >= maintain_at:
+            if standard and loop.time() >= maintain_at:
                 try:
                     await maintain_ledger(sessionmaker)
                     maintain_at = loop.time() + MAINTAIN_EVERY_SECONDS
@@ -106,7 +111,7 @@ async def run_worker(
                     log.warning("partition job failed: %s: %s", type(exc).__name__, str(exc)[:200])
             done = await run_round(sessionmaker, jobs=jobs, stop=stop)
             busy = any(done.get(job.name, 0) >= job.batch for job in jobs)
-            if not stop.is_set():
+            if sender is not None and not stop.is_set():
                 try:
                     busy = (await sender.run_once())[1] or busy
                 except Exception as exc:
@@ -117,4 +122,5 @@ async def run_worker(
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
     finally:
-        await sender.aclose()
+        if sender is not None:
+            await sender.aclose()
