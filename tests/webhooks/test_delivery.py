@@ -197,3 +197,29 @@ async def test_a_manual_retry_sends_a_delivered_event_again_with_the_same_id(
     (after,) = await deliveries(client, brand, hook)
     assert after["status"] == "delivered" and after["attempt_count"] == 2
     assert json.loads(receiver.seen[1].body)["id"] == str(event)
+
+
+async def test_more_endpoints_than_one_claim_all_get_their_turn(
+    client: httpx.AsyncClient, db: Database, settings: Settings, receiver: Receiver
+) -> None:
+    # One claim leases `claim_batch` endpoints; the rest must be served by the next rounds,
+    # and endpoints with nothing to send must not take the places of those that have.
+    claim_batch = 4
+    sender = WebhookSender(db.sessionmaker, settings, claim_batch=claim_batch)
+    brand = await create_brand_with_admin(db)
+    idle = await create_brand_with_admin(db)
+    for n in range(claim_batch):  # caught up: no work, never claimed
+        await subscribe(client, idle, f"{receiver.url}?idle={n}")
+    await insert_events(db, idle.id, ["stock.low"])
+    await drain(sender)
+    hooks = [await subscribe(client, brand, f"{receiver.url}?n={n}") for n in range(10)]
+    (event,) = await insert_events(db, brand.id, ["movement.created"])
+    served = len(receiver.seen)
+    try:
+        await drain(sender, rounds=3)
+    finally:
+        await sender.aclose()
+    assert receiver.delivered_ids()[served:] == [str(event)] * len(hooks)
+    for hook in (hooks[0], hooks[-1]):
+        (delivery,) = await deliveries(client, brand, hook)
+        assert delivery["status"] == "delivered"

@@ -30,13 +30,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 
 from stockroom import clock
 from stockroom.db.engine import WRITE
-from stockroom.db.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from stockroom.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from stockroom.events.feed import EventRow, read_events
 from stockroom.fields import rfc3339_utc
 from stockroom.settings import Settings
@@ -131,8 +131,10 @@ class WebhookSender:
         *,
         stop: asyncio.Event | None = None,
         rng: random.Random | None = None,
+        claim_batch: int = CLAIM_BATCH,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.claim_batch = claim_batch
         self.settings = settings
         self.stop = stop or asyncio.Event()
         self.rng = rng or random.Random()
@@ -173,7 +175,7 @@ class WebhookSender:
                         await self._release(endpoint)
 
         outcomes = await asyncio.gather(*(one(e) for e in claimed), return_exceptions=True)
-        attempts, more = 0, len(claimed) >= CLAIM_BATCH
+        attempts, more = 0, False
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 if not isinstance(outcome, Exception):
@@ -182,10 +184,37 @@ class WebhookSender:
                 continue
             attempts += outcome.attempts
             more = more or outcome.more
-        return attempts, more
+        # A full claim that sent something: more endpoints may be waiting their turn.
+        return attempts, more or (len(claimed) >= self.claim_batch and attempts > 0)
 
     async def _claim(self) -> list[Claimed]:
+        """Lease up to `claim_batch` enabled endpoints that have work: events after their cursor,
+        or a pending delivery that is due (or manual). Least recently served first: a released
+        endpoint keeps the time it was released in `lease_until`, so every endpoint with work
+        gets its turn however many there are (never the same first few by id)."""
         now = clock.now()
+        pending = exists().where(
+            WebhookDelivery.brand_id == WebhookEndpoint.brand_id,
+            WebhookDelivery.endpoint_id == WebhookEndpoint.id,
+            WebhookDelivery.status == "pending",
+        )
+        has_work = or_(
+            exists().where(
+                Event.brand_id == WebhookEndpoint.brand_id,
+                Event.position > WebhookEndpoint.event_position,
+            ),
+            pending.where(WebhookDelivery.manual.is_(True)),
+            # Due work, unless a delivery waiting for its retry holds the queue (per-endpoint
+            # order: later events wait for it, so there is nothing to send yet).
+            and_(
+                pending.where(
+                    WebhookDelivery.manual.is_(False), WebhookDelivery.next_attempt_at <= now
+                ),
+                ~pending.where(
+                    WebhookDelivery.manual.is_(False), WebhookDelivery.next_attempt_at > now
+                ),
+            ),
+        )
         async with self.sessionmaker() as session:
             await session.connection(execution_options={WRITE: True})
             rows = (
@@ -202,11 +231,14 @@ class WebhookSender:
                     .where(
                         WebhookEndpoint.enabled.is_(True),
                         or_(
-                            WebhookEndpoint.lease_until.is_(None), WebhookEndpoint.lease_until < now
+                            WebhookEndpoint.lease_owner.is_(None),
+                            WebhookEndpoint.lease_until.is_(None),
+                            WebhookEndpoint.lease_until < now,
                         ),
+                        has_work,
                     )
-                    .order_by(WebhookEndpoint.lease_until, WebhookEndpoint.id)
-                    .limit(CLAIM_BATCH)
+                    .order_by(WebhookEndpoint.lease_until.asc().nulls_first(), WebhookEndpoint.id)
+                    .limit(self.claim_batch)
                     .with_for_update(skip_locked=True)
                 )
             ).all()
@@ -243,7 +275,8 @@ class WebhookSender:
             await session.execute(
                 update(WebhookEndpoint)
                 .where(*self._ours(endpoint))  # type: ignore[arg-type]
-                .values(lease_owner=None, lease_until=None)
+                # lease_until keeps the release time: the claim serves the least recent first.
+                .values(lease_owner=None, lease_until=clock.now())
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
