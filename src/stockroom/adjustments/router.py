@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body
 
 from stockroom.adjustments import service
 from stockroom.adjustments.schemas import AdjustmentRequest, SingleAdjustment
 from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
 from stockroom.db.replica import ReadSession
 from stockroom.http.errors import error_responses
+from stockroom.http.params import OnlySiteQuery, WorkspaceAliasQuery
 from stockroom.movements.schemas import Movement, MovementList
 from stockroom.pagination import Page, Paging
 
@@ -29,8 +29,8 @@ async def list_inventory_adjustments(
     session: ReadSession,
     principal: CurrentPrincipal,
     paging: Paging,
-    site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
-    workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
+    site_id: OnlySiteQuery = None,
+    workspace_id: WorkspaceAliasQuery = None,
 ) -> Page[Movement]:
     """Adjustments across every site you may read, newest first, optionally for one site."""
     rows, meta = await service.list_adjustments(session, principal, site_id or workspace_id, paging)

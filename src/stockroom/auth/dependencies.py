@@ -17,6 +17,7 @@ from stockroom.auth.principal import PRINCIPAL_STATE, Principal
 from stockroom.auth.tokens import bearer_token as bearer_token
 from stockroom.auth.tokens import load_principal as load_principal
 from stockroom.db.session import get_session
+from stockroom.http.params import WorkspaceAliasQuery
 from stockroom.ratelimit import enforce_rate_limit
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -57,7 +58,7 @@ async def site_choice(
             "over `X-Site-Id` too, and must equal this one when both are given."
         ),
     ] = None,
-    workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
+    workspace_id: WorkspaceAliasQuery = None,
 ) -> SiteChoice:
     return SiteChoice(
         query=explicit_site(site_id, workspace_id, field="workspace_id"), header=site_header

@@ -12,6 +12,7 @@ from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Ses
 from stockroom.counts import service
 from stockroom.counts.schemas import Count, CountComplete, CountLinesIn, CountStart, CountStatus
 from stockroom.http.errors import error_responses
+from stockroom.http.params import OnlySiteQuery, WorkspaceAliasQuery
 from stockroom.pagination import Page, Paging
 
 router = APIRouter(prefix="/inventory/counts", tags=["Stock counts"])
@@ -69,8 +70,8 @@ async def list_counts(
     session: Session,
     principal: CurrentPrincipal,
     paging: Paging,
-    site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
-    workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
+    site_id: OnlySiteQuery = None,
+    workspace_id: WorkspaceAliasQuery = None,
     status: Annotated[CountStatus | None, Query(description="Only counts in this status.")] = None,
 ) -> Page[Count]:
     """Counts at every site you may read (or at one site), newest first; `uncounted` is null."""

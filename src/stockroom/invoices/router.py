@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Query
 from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
 from stockroom.db.replica import ReadSession
 from stockroom.http.errors import error_responses
+from stockroom.http.params import OnlySiteQuery, WorkspaceAliasQuery
 from stockroom.invoices import service
 from stockroom.invoices.schemas import Invoice, InvoiceCreate
 from stockroom.pagination import Page, Paging
@@ -28,8 +29,8 @@ async def list_invoices(
     session: ReadSession,
     principal: CurrentPrincipal,
     paging: Paging,
-    site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
-    workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
+    site_id: OnlySiteQuery = None,
+    workspace_id: WorkspaceAliasQuery = None,
     status: Annotated[
         Literal["issued", "void"] | None, Query(description="Only invoices in this status.")
     ] = None,

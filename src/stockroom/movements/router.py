@@ -15,6 +15,7 @@ from stockroom.db.replica import ReadSession, read_engine_of
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.fields import DEFAULT_PER_PAGE, LimitQuery, PageQuery, PerPageQuery
 from stockroom.http.errors import error_responses
+from stockroom.http.params import OnlySiteQuery, WorkspaceAliasQuery
 from stockroom.movements import service
 from stockroom.movements.schemas import Movement, MovementType
 from stockroom.pagination import Page, PageParams
@@ -62,8 +63,8 @@ class CsvResponse(StreamingResponse):
 
 async def report_filters(
     product_id: Annotated[uuid.UUID | None, Query(description="Only this product.")] = None,
-    site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
-    workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
+    site_id: OnlySiteQuery = None,
+    workspace_id: WorkspaceAliasQuery = None,
     type: Annotated[MovementType | None, Query(description="Only this movement type.")] = None,
     start_date: Annotated[
         str | None, Query(description="First day (YYYY-MM-DD, UTC), inclusive.")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body
 
 from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
 from stockroom.db.replica import ReadSession
 from stockroom.http.errors import error_responses
+from stockroom.http.params import OnlySiteQuery, WorkspaceAliasQuery
 from stockroom.pagination import Page, Paging
 from stockroom.purchases import service
 from stockroom.purchases.schemas import Purchase, PurchaseCreate
@@ -28,8 +29,8 @@ async def list_purchases(
     session: ReadSession,
     principal: CurrentPrincipal,
     paging: Paging,
-    site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
-    workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
+    site_id: OnlySiteQuery = None,
+    workspace_id: WorkspaceAliasQuery = None,
 ) -> Page[Purchase]:
     """Purchases at every site you may read (or at one site), newest first."""
     rows, meta = await service.list_purchases(session, principal, paging, site_id or workspace_id)

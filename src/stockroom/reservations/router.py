@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Query
 from stockroom.auth.dependencies import CurrentPrincipal, Session, SiteHeader
 from stockroom.fields import QueryText
 from stockroom.http.errors import error_responses
+from stockroom.http.params import OnlySiteQuery, WorkspaceAliasQuery
 from stockroom.pagination import Page, Paging
 from stockroom.reservations import service
 from stockroom.reservations.schemas import (
@@ -59,8 +60,8 @@ async def list_reservations(
     session: Session,
     principal: CurrentPrincipal,
     paging: Paging,
-    site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
-    workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
+    site_id: OnlySiteQuery = None,
+    workspace_id: WorkspaceAliasQuery = None,
     status: Annotated[Status | None, Query(description="Only reservations in this status.")] = None,
     reference: Annotated[
         QueryText | None, Query(max_length=255, description="Only this reference (exact).")

@@ -12,6 +12,7 @@ from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Ses
 from stockroom.db.models.base import utcnow
 from stockroom.db.replica import ReadSession
 from stockroom.http.errors import error_responses
+from stockroom.http.params import WorkspaceAliasQuery
 from stockroom.ledger.timeline import as_of_instant
 from stockroom.pagination import Page, Paging
 from stockroom.stock import service
@@ -28,7 +29,7 @@ def _uuid_text(value: object) -> str:
 
 
 SiteQuery = Annotated[uuid.UUID | None, Query(description="A site of your brand.")]
-WorkspaceQuery = Annotated[uuid.UUID | None, Query(description="Alias of site_id.")]
+WorkspaceQuery = WorkspaceAliasQuery
 AsOfQuery = Annotated[
     str | None,
     Query(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -15,6 +14,7 @@ from stockroom.db.models.base import utcnow
 from stockroom.db.replica import ReadSession
 from stockroom.fields import csv_row
 from stockroom.http.errors import error_responses
+from stockroom.http.params import OnlySiteQuery, WorkspaceAliasQuery
 from stockroom.ledger.timeline import as_of_instant
 from stockroom.movements.router import CSV_MEDIA_TYPE, wants_csv
 from stockroom.stock.router import AsOfQuery
@@ -76,8 +76,8 @@ async def get_stock_valuation(
     request: Request,
     session: ReadSession,
     principal: CurrentPrincipal,
-    site_id: Annotated[uuid.UUID | None, Query(description="Only this site.")] = None,
-    workspace_id: Annotated[uuid.UUID | None, Query(description="Alias of site_id.")] = None,
+    site_id: OnlySiteQuery = None,
+    workspace_id: WorkspaceAliasQuery = None,
     as_of: AsOfQuery = None,
     format: Annotated[Literal["json", "csv"] | None, Query()] = None,
 ) -> Valuation | Response:
