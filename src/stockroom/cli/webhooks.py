@@ -20,11 +20,12 @@ from stockroom.cli.common import (
     run_read,
     show,
 )
+from stockroom.events.rules import EVENT_TYPES
 from stockroom.fields import rfc3339_utc
 from stockroom.pagination import PageParams
 from stockroom.settings import get_settings
 from stockroom.webhooks import service
-from stockroom.webhooks.schemas import EVENT_TYPES, WebhookCreate
+from stockroom.webhooks.schemas import WebhookCreate
 
 app = typer.Typer(
     name="webhooks",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-EVENT_TYPES = (
+from typing import Literal, get_args
+
+EventType = Literal[
     "movement.created",
     "stock.low",
     "stock.replenished",
@@ -16,4 +18,5 @@ EVENT_TYPES = (
     "count.completed",
     "invoice.created",
     "invoice.voided",
-)
+]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from stockroom.events.rules import EventType
 from stockroom.fields import Timestamp
-
-EventType = Literal[
-    "movement.created",
-    "stock.low",
-    "stock.replenished",
-    "reservation.created",
-    "reservation.consumed",
-    "reservation.released",
-    "reservation.expired",
-    "transfer.shipped",
-    "transfer.received",
-    "transfer.closed",
-    "count.completed",
-    "invoice.created",
-    "invoice.voided",
-]
 
 
 class EventOut(BaseModel):

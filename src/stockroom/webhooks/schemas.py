@@ -7,40 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stockroom.events.rules import EVENT_TYPES, EventType
 from stockroom.fields import Text, Timestamp
 
-# The contract's event types (API.md, "Events and webhooks"); "*" subscribes to every one.
-EVENT_TYPES = (
-    "movement.created",
-    "stock.low",
-    "stock.replenished",
-    "reservation.created",
-    "reservation.consumed",
-    "reservation.released",
-    "reservation.expired",
-    "transfer.shipped",
-    "transfer.received",
-    "transfer.closed",
-    "count.completed",
-    "invoice.created",
-    "invoice.voided",
-)
-EventTypeName = Literal[
-    "*",
-    "movement.created",
-    "stock.low",
-    "stock.replenished",
-    "reservation.created",
-    "reservation.consumed",
-    "reservation.released",
-    "reservation.expired",
-    "transfer.shipped",
-    "transfer.received",
-    "transfer.closed",
-    "count.completed",
-    "invoice.created",
-    "invoice.voided",
-]
+# "*" subscribes to every event type of the contract.
+EventTypeName = Literal["*", EventType]
 MAX_URL = 2048
 Url = Annotated[
     Text,
