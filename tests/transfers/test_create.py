@@ -18,6 +18,7 @@ from tests.factories import (
     create_site,
     put_stock,
 )
+from tests.transfers.transit import warehouse_with_stock
 
 
 async def site_stock(
@@ -32,10 +33,7 @@ async def site_stock(
 async def test_transfer_moves_exactly_the_quantity_and_both_halves_share_a_transfer_id(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
 
     response = await client.post(
         "/inventory/transfers",
@@ -145,10 +143,7 @@ async def test_transfer_to_the_same_site_is_rejected_and_writes_nothing(
 async def test_transfer_of_more_than_on_hand_is_insufficient_stock_and_writes_nothing(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 3)
+    brand, warehouse, product = await warehouse_with_stock(db, 3)
 
     response = await client.post(
         "/inventory/transfers",
@@ -197,10 +192,7 @@ async def test_a_site_that_allows_negative_stock_can_send_more_than_it_holds(
 async def test_manager_who_may_write_the_source_but_not_the_destination_can_transfer(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 5)
+    brand, warehouse, product = await warehouse_with_stock(db, 5)
     manager = await create_caller(brand, Role.manager, site_ids=[brand.site_id])
 
     response = await client.post(
@@ -222,10 +214,7 @@ async def test_manager_who_may_write_the_source_but_not_the_destination_can_tran
 async def test_manager_who_may_not_write_the_source_is_forbidden(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 5)
+    brand, warehouse, product = await warehouse_with_stock(db, 5)
     manager = await create_caller(brand, Role.manager, site_ids=[warehouse])
 
     response = await client.post(
@@ -246,10 +235,7 @@ async def test_manager_who_may_not_write_the_source_is_forbidden(
 
 
 async def test_viewer_cannot_transfer(client: httpx.AsyncClient, db: Database) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 5)
+    brand, warehouse, product = await warehouse_with_stock(db, 5)
     viewer = await create_caller(
         brand, Role.viewer, site_ids=[brand.site_id, warehouse], default_site_id=brand.site_id
     )
@@ -423,10 +409,7 @@ async def test_locations_for_a_product_that_is_not_location_aware_are_rejected(
 async def test_quantity_must_be_a_plain_integer_above_zero(
     client: httpx.AsyncClient, db: Database, quantity: object
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 5)
+    brand, warehouse, product = await warehouse_with_stock(db, 5)
 
     response = await client.post(
         "/inventory/transfers",

@@ -19,16 +19,23 @@ from tests.factories import (
     put_stock,
 )
 from tests.reservations.helpers import assert_ledger_sound, level, reserve
-from tests.transfers.transit import close, figures, line, receive, ship, shipped, transfer
+from tests.transfers.transit import (
+    close,
+    figures,
+    level_of,
+    line,
+    receive,
+    ship,
+    shipped,
+    transfer,
+    warehouse_with_stock,
+)
 
 
 async def test_shipping_in_transit_writes_only_the_outgoing_half_and_counts_at_the_destination(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
 
     response = await ship(client, brand, product, warehouse, 4, reference="TR-9")
 
@@ -40,18 +47,8 @@ async def test_shipping_in_transit_writes_only_the_outgoing_half_and_counts_at_t
         -4,
         body["transfer_id"],
     )
-    assert await level(client, brand, product) == {
-        "on_hand": 6,
-        "reserved": 0,
-        "available": 6,
-        "in_transit": 0,
-    }
-    assert await level(client, brand, product, warehouse) == {
-        "on_hand": 0,
-        "reserved": 0,
-        "available": 0,
-        "in_transit": 4,
-    }
+    assert await level(client, brand, product) == level_of(6)
+    assert await level(client, brand, product, warehouse) == level_of(0, in_transit=4)
     stock = await client.get(f"/inventory/products/{product}/stock", headers=brand.admin.headers)
     assert stock.json()["in_transit"] == 4
     detail = await transfer(client, brand, body["transfer_id"])
@@ -74,10 +71,7 @@ async def test_shipping_in_transit_writes_only_the_outgoing_half_and_counts_at_t
 async def test_partial_receipts_move_units_from_in_transit_to_on_hand_until_completed(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
     await put_stock(brand, product, 1, site_id=warehouse)
     transfer_id = await shipped(client, brand, product, warehouse, 7)
 
@@ -92,12 +86,7 @@ async def test_partial_receipts_move_units_from_in_transit_to_on_hand_until_comp
         "written_off": 0,
         "returned": 0,
     }
-    assert await level(client, brand, product, warehouse) == {
-        "on_hand": 4,
-        "reserved": 0,
-        "available": 4,
-        "in_transit": 4,
-    }
+    assert await level(client, brand, product, warehouse) == level_of(4, in_transit=4)
     listed = await client.get(
         "/inventory/stock", headers=brand.admin.headers, params={"site_id": str(warehouse)}
     )
@@ -111,12 +100,7 @@ async def test_partial_receipts_move_units_from_in_transit_to_on_hand_until_comp
     assert figures(second.json())["status"] == "completed"
     assert second.json()["outstanding"] == 0
     assert sorted(m["quantity"] for m in second.json()["movements"]) == [-7, 1, 3, 3]
-    assert await level(client, brand, product, warehouse) == {
-        "on_hand": 8,
-        "reserved": 0,
-        "available": 8,
-        "in_transit": 0,
-    }
+    assert await level(client, brand, product, warehouse) == level_of(8)
     again = await receive(client, brand, transfer_id, [line(product, 1)])
     assert again.status_code == 422, again.text
     assert again.json()["error"]["code"] == "transfer_closed"
@@ -126,10 +110,7 @@ async def test_partial_receipts_move_units_from_in_transit_to_on_hand_until_comp
 async def test_receiving_more_than_is_outstanding_is_refused_and_writes_nothing(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
     transfer_id = await shipped(client, brand, product, warehouse, 5)
     assert (await receive(client, brand, transfer_id, [line(product, 2)])).status_code == 200
 
@@ -221,10 +202,7 @@ async def test_receipts_go_to_the_destination_location_named_when_shipping(
 async def test_receiving_needs_write_access_to_the_destination(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
     transfer_id = await shipped(client, brand, product, warehouse, 5)
     sender = await create_caller(brand, Role.manager, site_ids=[brand.site_id])
     watcher = await create_caller(brand, Role.viewer, site_ids=[warehouse])
@@ -256,10 +234,7 @@ async def test_receiving_needs_write_access_to_the_destination(
 async def test_closing_as_returned_puts_the_outstanding_units_back_at_the_source(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
     transfer_id = await shipped(client, brand, product, warehouse, 6)
     assert (await receive(client, brand, transfer_id, [line(product, 2)])).status_code == 200
 
@@ -283,22 +258,14 @@ async def test_closing_as_returned_puts_the_outstanding_units_back_at_the_source
         4,
     )
     assert (await level(client, brand, product))["on_hand"] == 8
-    assert await level(client, brand, product, warehouse) == {
-        "on_hand": 2,
-        "reserved": 0,
-        "available": 2,
-        "in_transit": 0,
-    }
+    assert await level(client, brand, product, warehouse) == level_of(2)
     await assert_ledger_sound(db)
 
 
 async def test_closing_as_lost_or_damaged_writes_the_outstanding_units_off(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
     lost = await shipped(client, brand, product, warehouse, 3)
     damaged = await shipped(client, brand, product, warehouse, 2)
 
@@ -323,10 +290,7 @@ async def test_closing_as_lost_or_damaged_writes_the_outstanding_units_off(
 async def test_a_completed_or_closed_transfer_is_refused_as_transfer_closed(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
     one_step = await client.post(
         "/inventory/transfers",
         headers=brand.admin.headers,
@@ -362,10 +326,7 @@ async def test_a_completed_or_closed_transfer_is_refused_as_transfer_closed(
 async def test_closing_needs_write_access_to_the_source(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
     transfer_id = await shipped(client, brand, product, warehouse, 5)
     receiver = await create_caller(brand, Role.manager, site_ids=[warehouse])
     sender = await create_caller(brand, Role.manager, site_ids=[brand.site_id])
@@ -380,10 +341,7 @@ async def test_closing_needs_write_access_to_the_source(
 async def test_shipping_in_transit_cannot_take_units_promised_to_a_reservation(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 5)
+    brand, warehouse, product = await warehouse_with_stock(db, 5)
     assert (
         await reserve(client, brand, [{"product_id": str(product), "quantity": 4}])
     ).status_code == 201
@@ -416,10 +374,7 @@ async def test_units_in_transit_do_not_lift_a_product_out_of_low_stock(
 async def test_the_list_and_either_half_show_their_transfer_status(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
     in_transit = await ship(client, brand, product, warehouse, 3)
     transfer_id = in_transit.json()["transfer_id"]
     out_id = in_transit.json()["transfer_out"]["id"]
@@ -463,10 +418,7 @@ async def test_an_unknown_or_foreign_transfer_is_not_found(
 async def test_bad_receipt_and_close_bodies_are_refused_with_the_error_shape(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
     transfer_id = await shipped(client, brand, product, warehouse, 3)
 
     answers = [
@@ -485,10 +437,7 @@ async def test_bad_receipt_and_close_bodies_are_refused_with_the_error_shape(
 async def test_an_idempotent_receipt_is_written_once_and_replayed(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
     transfer_id = await shipped(client, brand, product, warehouse, 5)
     headers = {**brand.admin.headers, "Idempotency-Key": uuid.uuid4().hex}
 

@@ -18,6 +18,7 @@ from tests.factories import (
     create_site,
     put_stock,
 )
+from tests.transfers.transit import warehouse_with_stock
 
 
 async def transfer(
@@ -52,10 +53,7 @@ async def list_transfers(
 async def test_a_site_lists_the_halves_written_there_newest_first(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
     await put_stock(brand, product, 10, site_id=warehouse)
     first = await transfer(client, brand, product, brand.site_id, warehouse, 2)
     second = await transfer(client, brand, product, warehouse, brand.site_id, 5)
@@ -124,10 +122,7 @@ async def test_transfers_filter_by_type_and_product(
 async def test_transfers_sort_by_signed_quantity_or_creation_time(
     client: httpx.AsyncClient, db: Database, sort: str, expected: list[int]
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 100)
+    brand, warehouse, product = await warehouse_with_stock(db, 100)
     await put_stock(brand, product, 100, site_id=warehouse)
     await transfer(client, brand, product, brand.site_id, warehouse, 3)
     await transfer(client, brand, product, warehouse, brand.site_id, 5)
@@ -141,10 +136,7 @@ async def test_transfers_sort_by_signed_quantity_or_creation_time(
 
 
 async def test_transfers_are_paginated(client: httpx.AsyncClient, db: Database) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 100)
+    brand, warehouse, product = await warehouse_with_stock(db, 100)
     for quantity in range(1, 6):
         await transfer(client, brand, product, brand.site_id, warehouse, quantity)
 
@@ -221,10 +213,7 @@ async def test_listing_a_site_of_another_brand_is_rejected(
 async def test_either_half_can_be_fetched_by_its_id(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
     created = await transfer(client, brand, product, brand.site_id, warehouse, 4)
 
     for half in ("transfer_out", "transfer_in"):
@@ -238,10 +227,7 @@ async def test_either_half_can_be_fetched_by_its_id(
 async def test_a_half_at_a_site_the_caller_may_not_read_is_not_found(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
     created = await transfer(client, brand, product, brand.site_id, warehouse, 4)
     shop_viewer = await create_caller(brand, Role.viewer, site_ids=[brand.site_id])
 
@@ -291,10 +277,7 @@ async def test_an_unknown_transfer_id_is_not_found(
 async def test_another_brand_sees_nothing_of_our_transfers(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    brand = await create_brand_with_admin(db)
-    warehouse = await create_site(brand, name="Warehouse")
-    product = await create_product(brand)
-    await put_stock(brand, product, 10)
+    brand, warehouse, product = await warehouse_with_stock(db)
     created = await transfer(client, brand, product, brand.site_id, warehouse, 4)
     other = await create_brand_with_admin(db, name="Other brand")
 

@@ -7,7 +7,14 @@ from typing import Any
 
 import httpx
 
-from tests.factories import Brand
+from tests.factories import (
+    Brand,
+    Database,
+    create_brand_with_admin,
+    create_product,
+    create_site,
+    put_stock,
+)
 
 
 async def ship(
@@ -92,3 +99,25 @@ def figures(body: dict[str, Any]) -> dict[str, Any]:
 
 def line(product_id: uuid.UUID, quantity: int, **extra: Any) -> dict[str, Any]:
     return {"product_id": str(product_id), "quantity": quantity, **extra}
+
+
+async def warehouse_with_stock(
+    db: Database, on_hand: int = 10
+) -> tuple[Brand, uuid.UUID, uuid.UUID]:
+    """A brand whose default site holds `on_hand` of a new product, and a second site
+    ("Warehouse"): (brand, warehouse, product)."""
+    brand = await create_brand_with_admin(db)
+    warehouse = await create_site(brand, name="Warehouse")
+    product = await create_product(brand)
+    await put_stock(brand, product, on_hand)
+    return brand, warehouse, product
+
+
+def level_of(on_hand: int, *, reserved: int = 0, in_transit: int = 0) -> dict[str, int]:
+    """A level as `/inventory/stock` answers it (available = on hand − reserved)."""
+    return {
+        "on_hand": on_hand,
+        "reserved": reserved,
+        "available": on_hand - reserved,
+        "in_transit": in_transit,
+    }
