@@ -34,7 +34,7 @@ from stockroom.dashboard.forms import (
 )
 from stockroom.dashboard.service import DashboardUser
 from stockroom.dashboard.session import DashboardRoute, SignedIn
-from stockroom.dashboard.templating import render
+from stockroom.dashboard.templating import render_form
 from stockroom.pagination import PageParams
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
@@ -61,16 +61,15 @@ def _counts_page(
     values: dict[str, str],
     errors: FormErrors | None = None,
 ) -> Response:
-    return render(
+    return render_form(
         request,
         "counts.html",
-        status_code=errors.status_code if errors else 200,
+        errors=errors,
         user=user,
         active="counts",
         counts=counts,
         site_names={s.id: s.name for s in user.sites},
         values=defaultdict(str, values),
-        errors=errors,
     )
 
 
@@ -124,15 +123,14 @@ def _count_page(
     errors: FormErrors | None = None,
     notice: str | None = None,
 ) -> Response:
-    return render(
+    return render_form(
         request,
         "count.html",
-        status_code=errors.status_code if errors else 200,
+        errors=errors,
+        notice=notice,
         user=user,
         active="counts",
         values=defaultdict(str, values),
-        errors=errors,
-        notice=notice,
         **view,
     )
 

@@ -34,7 +34,7 @@ from stockroom.dashboard.forms import (
 )
 from stockroom.dashboard.service import DashboardUser
 from stockroom.dashboard.session import DashboardRoute, SignedIn
-from stockroom.dashboard.templating import render
+from stockroom.dashboard.templating import render_form
 from stockroom.errors import Forbidden
 from stockroom.purchases import service as purchases_service
 from stockroom.purchases.schemas import PurchaseCreate
@@ -64,10 +64,18 @@ def _require_writer(user: DashboardUser) -> None:
 
 async def _form_context(session: Session, user: DashboardUser) -> dict[str, Any]:
     _require_writer(user)
+    # A transfer goes from a site the user writes to any site of the brand (the API's rule:
+    # write access at the source only), so it offers every site as the destination.
+    destinations = await service.brand_sites(session, user.principal)
     return {
         "user": user,
         "skus": await service.sku_choices(session, user.principal),
         "locations": await service.site_locations(session, user.principal, user.writable_sites),
+        "reasons": REASONS,
+        "destinations": destinations,
+        "destination_locations": await service.site_locations(
+            session, user.principal, destinations
+        ),
     }
 
 
@@ -75,27 +83,39 @@ def _saved_location(path: str, **params: str) -> str:
     return f"{path}?{urlencode(params)}"
 
 
-# --- adjust -------------------------------------------------------------------------------------
-
-
-def _adjust_page(
+def _task_page(
     request: Request,
+    task: str,
     context: dict[str, Any],
     values: dict[str, str],
     errors: FormErrors | None = None,
     notice: str | None = None,
+    **extra: Any,
 ) -> Response:
-    return render(
+    """The form of a task (`adjust`, `transfer`, `receive`): empty, saved, or refused."""
+    return render_form(
         request,
-        "adjust.html",
-        status_code=errors.status_code if errors else 200,
-        active="adjust",
-        reasons=REASONS,
-        values=defaultdict(str, values),
+        f"{task}.html",
         errors=errors,
         notice=notice,
+        active=task,
+        values=defaultdict(str, values),
         **context,
+        **extra,
     )
+
+
+async def _show_task(
+    request: Request, session: Session, user: DashboardUser, task: str, said: str, **prefill: str
+) -> Response:
+    """A task's form, prefilled from the link that opened it; after a post, what it saved."""
+    saved = prefill.pop("saved", "")
+    context = await _form_context(session, user)
+    notice = f"{said}: {saved}." if saved else None
+    return _task_page(request, task, context, prefill, notice=notice)
+
+
+# --- adjust -------------------------------------------------------------------------------------
 
 
 @router.get("/dashboard/adjust")
@@ -107,9 +127,9 @@ async def adjust_form(
     site_id: PrefillText = "",
     saved: PrefillText = "",
 ) -> Response:
-    context = await _form_context(session, user)
-    notice = f"Saved: {saved}." if saved else None
-    return _adjust_page(request, context, {"sku": sku, "site_id": site_id}, notice=notice)
+    return await _show_task(
+        request, session, user, "adjust", "Saved", sku=sku, site_id=site_id, saved=saved
+    )
 
 
 @router.post("/dashboard/adjust")
@@ -150,31 +170,12 @@ async def adjust(request: Request, form: Posted, session: Session) -> Response:
 
     return await attempt(
         write,
-        lambda errors: _adjust_page(request, context, values, errors),
+        lambda errors: _task_page(request, "adjust", context, values, errors),
         {"product_id": "sku", "reason_code": "reason", "reason_description": "note"},
     )
 
 
 # --- transfer -----------------------------------------------------------------------------------
-
-
-def _transfer_page(
-    request: Request,
-    context: dict[str, Any],
-    values: dict[str, str],
-    errors: FormErrors | None = None,
-    notice: str | None = None,
-) -> Response:
-    return render(
-        request,
-        "transfer.html",
-        status_code=errors.status_code if errors else 200,
-        active="transfer",
-        values=defaultdict(str, values),
-        errors=errors,
-        notice=notice,
-        **context,
-    )
 
 
 @router.get("/dashboard/transfer")
@@ -186,9 +187,9 @@ async def transfer_form(
     site_id: PrefillText = "",
     saved: PrefillText = "",
 ) -> Response:
-    context = await _form_context(session, user)
-    notice = f"Sent: {saved}." if saved else None
-    return _transfer_page(request, context, {"sku": sku, "site_id": site_id}, notice=notice)
+    return await _show_task(
+        request, session, user, "transfer", "Sent", sku=sku, site_id=site_id, saved=saved
+    )
 
 
 @router.post("/dashboard/transfer")
@@ -228,7 +229,8 @@ async def transfer(request: Request, form: Posted, session: Session) -> Response
             session, user.principal, body, SiteChoice()
         )
         destination = next(
-            (s.name for s in user.sites if s.id == body.destination_site_id), "the other site"
+            (s.name for s in context["destinations"] if s.id == body.destination_site_id),
+            "the other site",
         )
         return done(
             _saved_location(
@@ -241,33 +243,12 @@ async def transfer(request: Request, form: Posted, session: Session) -> Response
 
     return await attempt(
         write,
-        lambda errors: _transfer_page(request, context, values, errors),
+        lambda errors: _task_page(request, "transfer", context, values, errors),
         {"product_id": "sku", "site_id": "site_id"},
     )
 
 
 # --- receive a delivery -------------------------------------------------------------------------
-
-
-def _receive_page(
-    request: Request,
-    context: dict[str, Any],
-    values: dict[str, str],
-    rows: list[dict[str, str]],
-    errors: FormErrors | None = None,
-    notice: str | None = None,
-) -> Response:
-    return render(
-        request,
-        "receive.html",
-        status_code=errors.status_code if errors else 200,
-        active="receive",
-        values=defaultdict(str, values),
-        rows=rows,
-        errors=errors,
-        notice=notice,
-        **context,
-    )
 
 
 def _receipt_rows(form: PostedForm | None, sku: str = "") -> list[dict[str, str]]:
@@ -293,13 +274,13 @@ async def receive_form(
 ) -> Response:
     context = await _form_context(session, user)
     notice = f"Received: {saved}." if saved else None
-    return _receive_page(
+    return _task_page(
         request,
+        "receive",
         context,
         {"site_id": site_id, "reference": ""},
-        _receipt_rows(None, sku),
-        None,
-        notice,
+        notice=notice,
+        rows=_receipt_rows(None, sku),
     )
 
 
@@ -347,7 +328,7 @@ async def receive(request: Request, form: Posted, session: Session) -> Response:
 
     return await attempt(
         write,
-        lambda errors: _receive_page(request, context, values, rows, errors),
+        lambda errors: _task_page(request, "receive", context, values, errors, rows=rows),
         {"product_id": "sku", "cost_per_unit": "cost", "location_id": "location"},
         used,
     )

@@ -28,7 +28,7 @@ from stockroom.dashboard.forms import (
 )
 from stockroom.dashboard.service import DashboardUser
 from stockroom.dashboard.session import DashboardRoute, SignedIn
-from stockroom.dashboard.templating import render
+from stockroom.dashboard.templating import render_form
 from stockroom.transfers import service as transfers_service
 from stockroom.transfers.schemas import CloseRequest, ReceiveRequest
 
@@ -52,7 +52,8 @@ async def _open_transfers(session: Session, user: DashboardUser) -> dict[str, An
     return {
         "transfers": transfers,
         "products": products,
-        "site_names": {s.id: s.name for s in user.sites},
+        # A manager's shipment may go to a site they cannot read: name it all the same.
+        "site_names": {s.id: s.name for s in await service.brand_sites(session, user.principal)},
     }
 
 
@@ -64,14 +65,13 @@ def _transfers_page(
     notice: str | None = None,
     failed: uuid.UUID | None = None,
 ) -> Response:
-    return render(
+    return render_form(
         request,
         "transfers.html",
-        status_code=errors.status_code if errors else 200,
-        user=user,
-        active="transfers",
         errors=errors,
         notice=notice,
+        user=user,
+        active="transfers",
         failed=failed,
         **context,
     )
