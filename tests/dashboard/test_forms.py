@@ -216,6 +216,26 @@ async def test_viewers_see_no_write_controls_and_managers_write_only_at_their_si
     assert await movements_of(brand, wine) == [("adjustment", other_site, 5)]
 
 
+async def _transfer(
+    client: httpx.AsyncClient,
+    source: uuid.UUID,
+    destination: uuid.UUID,
+    sku: str,
+    quantity: str,
+    **more: str,
+) -> httpx.Response:
+    """The transfer form, filled in and sent (`in_transit="yes"`: ship now, receive later)."""
+    fields = {
+        "site_id": str(source),
+        "destination_site_id": str(destination),
+        "sku": sku,
+        "quantity": quantity,
+    }
+    return await post_form(
+        client, "/dashboard/transfer", "transfer-form", "/dashboard/transfer", fields | more
+    )
+
+
 async def test_transfer_and_receipt_forms_write_the_ledger(
     client: httpx.AsyncClient, db: Database
 ) -> None:
@@ -256,18 +276,7 @@ async def test_transfer_and_receipt_forms_write_the_ledger(
             "cost-3": "1",
         },
     )
-    moved = await post_form(
-        client,
-        "/dashboard/transfer",
-        "transfer-form",
-        "/dashboard/transfer",
-        {
-            "site_id": str(warehouse),
-            "destination_site_id": str(brand.site_id),
-            "sku": "TEA-1",
-            "quantity": "5",
-        },
-    )
+    moved = await _transfer(client, warehouse, brand.site_id, "TEA-1", "5")
 
     assert received.status_code == 303, received.text
     assert bad_row.status_code == 422
@@ -415,19 +424,8 @@ async def test_a_transfer_shipped_now_is_received_in_parts_and_closed_from_the_d
     await put_stock(brand, tea, 10, site_id=warehouse)
     use_token(client, brand.admin.token)
 
-    shipped = await post_form(
-        client,
-        "/dashboard/transfer",
-        "transfer-form",
-        "/dashboard/transfer",
-        {
-            "site_id": str(warehouse),
-            "destination_site_id": str(brand.site_id),
-            "sku": "TEA-T",
-            "quantity": "6",
-            "reference": "BOX-1",
-            "in_transit": "yes",
-        },
+    shipped = await _transfer(
+        client, warehouse, brand.site_id, "TEA-T", "6", reference="BOX-1", in_transit="yes"
     )
     page = await client.get("/dashboard/transfers")
     transfer_id = page.text.split('id="receive-form-')[1].split('"')[0]
@@ -470,32 +468,9 @@ async def test_a_manager_ships_to_a_site_of_the_brand_they_cannot_read(
     use_token(client, manager.token)
 
     form = await client.get("/dashboard/transfer")
-    shipped = await post_form(
-        client,
-        "/dashboard/transfer",
-        "transfer-form",
-        "/dashboard/transfer",
-        {
-            "site_id": str(brand.site_id),
-            "destination_site_id": str(warehouse),
-            "sku": "TEA-M",
-            "quantity": "3",
-            "in_transit": "yes",
-        },
-    )
+    shipped = await _transfer(client, brand.site_id, warehouse, "TEA-M", "3", in_transit="yes")
     on_the_way = await client.get("/dashboard/transfers")
-    back_from = await post_form(
-        client,
-        "/dashboard/transfer",
-        "transfer-form",
-        "/dashboard/transfer",
-        {
-            "site_id": str(warehouse),
-            "destination_site_id": str(brand.site_id),
-            "sku": "TEA-M",
-            "quantity": "1",
-        },
-    )
+    back_from = await _transfer(client, warehouse, brand.site_id, "TEA-M", "1")
 
     assert select_options(form.text, "site_id") == ["Main shop"]  # from: the manager's own
     assert select_options(form.text, "destination_site_id") == [

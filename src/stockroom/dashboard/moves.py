@@ -10,6 +10,7 @@ with a note of what was saved, a refusal shows the form again with the error in 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -105,41 +106,50 @@ def _task_page(
     )
 
 
-async def _show_task(
-    request: Request, session: Session, user: DashboardUser, task: str, said: str, **prefill: str
-) -> Response:
-    """A task's form, prefilled from the link that opened it; after a post, what it saved."""
-    saved = prefill.pop("saved", "")
+async def _posted_task(
+    session: Session, form: PostedForm, names: tuple[str, ...]
+) -> tuple[DashboardUser, dict[str, Any], dict[str, str]]:
+    """Who posted a task's form, what its page shows, and the fields it was sent with."""
+    user = await form_user(session, form)
     context = await _form_context(session, user)
-    notice = f"{said}: {saved}." if saved else None
-    return _task_page(request, task, context, prefill, notice=notice)
+    return user, context, {name: form.get(name) for name in names}
+
+
+def _task_form(task: str, said: str) -> Callable[..., Awaitable[Response]]:
+    """The GET of a task's form (`adjust`, `transfer`, `receive`): prefilled from the link
+    that opened it (a product page's buttons), and after a post, what it saved (`said`)."""
+
+    async def show_form(
+        request: Request,
+        session: Session,
+        user: SignedIn,
+        sku: PrefillText = "",
+        site_id: PrefillText = "",
+        saved: PrefillText = "",
+    ) -> Response:
+        context = await _form_context(session, user)
+        notice = f"{said}: {saved}." if saved else None
+        # The delivery form's SKU is its first row's.
+        rows: dict[str, Any] = {"rows": _receipt_rows(None, sku)} if task == "receive" else {}
+        return _task_page(
+            request, task, context, {"sku": sku, "site_id": site_id}, notice=notice, **rows
+        )
+
+    show_form.__name__ = f"{task}_form"
+    return show_form
 
 
 # --- adjust -------------------------------------------------------------------------------------
 
 
-@router.get("/dashboard/adjust")
-async def adjust_form(
-    request: Request,
-    session: Session,
-    user: SignedIn,
-    sku: PrefillText = "",
-    site_id: PrefillText = "",
-    saved: PrefillText = "",
-) -> Response:
-    return await _show_task(
-        request, session, user, "adjust", "Saved", sku=sku, site_id=site_id, saved=saved
-    )
+router.add_api_route("/dashboard/adjust", _task_form("adjust", "Saved"), methods=["GET"])
 
 
 @router.post("/dashboard/adjust")
 async def adjust(request: Request, form: Posted, session: Session) -> Response:
-    user = await form_user(session, form)
-    context = await _form_context(session, user)
-    values = {
-        name: form.get(name)
-        for name in ("site_id", "sku", "direction", "quantity", "reason", "note", "location_id")
-    }
+    user, context, values = await _posted_task(
+        session, form, ("site_id", "sku", "direction", "quantity", "reason", "note", "location_id")
+    )
 
     async def write() -> Response:
         product = await service.product_by_sku(session, user.principal, values["sku"])
@@ -178,27 +188,15 @@ async def adjust(request: Request, form: Posted, session: Session) -> Response:
 # --- transfer -----------------------------------------------------------------------------------
 
 
-@router.get("/dashboard/transfer")
-async def transfer_form(
-    request: Request,
-    session: Session,
-    user: SignedIn,
-    sku: PrefillText = "",
-    site_id: PrefillText = "",
-    saved: PrefillText = "",
-) -> Response:
-    return await _show_task(
-        request, session, user, "transfer", "Sent", sku=sku, site_id=site_id, saved=saved
-    )
+router.add_api_route("/dashboard/transfer", _task_form("transfer", "Sent"), methods=["GET"])
 
 
 @router.post("/dashboard/transfer")
 async def transfer(request: Request, form: Posted, session: Session) -> Response:
-    user = await form_user(session, form)
-    context = await _form_context(session, user)
-    values = {
-        name: form.get(name)
-        for name in (
+    user, context, values = await _posted_task(
+        session,
+        form,
+        (
             "site_id",
             "destination_site_id",
             "sku",
@@ -207,8 +205,8 @@ async def transfer(request: Request, form: Posted, session: Session) -> Response
             "source_location_id",
             "destination_location_id",
             "in_transit",
-        )
-    }
+        ),
+    )
 
     async def write() -> Response:
         product = await service.product_by_sku(session, user.principal, values["sku"])
@@ -263,32 +261,12 @@ def _receipt_rows(form: PostedForm | None, sku: str = "") -> list[dict[str, str]
     return rows
 
 
-@router.get("/dashboard/receive")
-async def receive_form(
-    request: Request,
-    session: Session,
-    user: SignedIn,
-    sku: PrefillText = "",
-    site_id: PrefillText = "",
-    saved: PrefillText = "",
-) -> Response:
-    context = await _form_context(session, user)
-    notice = f"Received: {saved}." if saved else None
-    return _task_page(
-        request,
-        "receive",
-        context,
-        {"site_id": site_id, "reference": ""},
-        notice=notice,
-        rows=_receipt_rows(None, sku),
-    )
+router.add_api_route("/dashboard/receive", _task_form("receive", "Received"), methods=["GET"])
 
 
 @router.post("/dashboard/receive")
 async def receive(request: Request, form: Posted, session: Session) -> Response:
-    user = await form_user(session, form)
-    context = await _form_context(session, user)
-    values = {name: form.get(name) for name in ("site_id", "reference")}
+    user, context, values = await _posted_task(session, form, ("site_id", "reference"))
     rows = _receipt_rows(form)
     # The form rows filled in, in order: the request's line i is form row used[i].
     used = [i for i, row in enumerate(rows) if any(row.values())]
