@@ -185,12 +185,14 @@ def test_a_person_signs_in_sees_the_demo_stock_and_an_adjustment_in_the_chart(
     with (
         running_server(database_url, workers=1) as server,
         httpx.Client(
-            base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+            base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
         ) as api,
     ):
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         try:
-            page.set_default_timeout(10_000)
+            # How long to wait for a state (a page, an element) before failing: generous, for a
+            # loaded CI machine; nothing waits longer than its state takes to arrive.
+            page.set_default_timeout(30_000)
             problems: list[str] = []
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(str(e)))
