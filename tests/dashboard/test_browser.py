@@ -301,6 +301,7 @@ def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, ware
     worker.check_page("adjust")
     worker.submit("Save adjustment")
     assert "BEANS-1KG −1 (waste)" in page.inner_text("#saved")
+    worker.check_page("adjust-saved")
     adjustment = worker.newest(beans, site_id=shop)
     assert (adjustment["type"], adjustment["quantity"], adjustment["reason_code"]) == (
         "adjustment",
@@ -406,6 +407,8 @@ def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, ware
     page.fill("#f-cost-0", "0.95")
     worker.check_page("receive")
     worker.submit("Receive")
+    assert "12 units on 1 line(s)" in page.inner_text("#saved")
+    worker.check_page("receive-saved")
     delivered = worker.newest(milk, site_id=shop)
     assert (delivered["type"], delivered["quantity"], delivered["reference"]) == (
         "purchase",
@@ -431,6 +434,8 @@ def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, ware
     assert line.startswith("BEANS-1KG") and f"{scans} {on_hand}" in line  # counted, expected
     worker.check_page("count")
     worker.submit("Complete the count")
+    assert "count completed, 1 level(s) corrected" in page.inner_text("#saved")
+    worker.check_page("count-completed")
     recount = worker.newest(beans, site_id=shop)
     assert (recount["type"], recount["reason_code"], recount["quantity"]) == (
         "adjustment",
@@ -454,6 +459,8 @@ def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, ware
     worker.open("/dashboard/reservations")
     worker.check_page("reservations")
     worker.submit(f"Release {reference}")
+    assert reference in page.inner_text("#saved")
+    worker.check_page("reservations-released")
     assert worker.level(milk, shop)["reserved"] == 0
     assert worker.api.get(f"/inventory/reservations/{held.json()['id']}").json()["status"] == (
         "released"
@@ -473,6 +480,8 @@ def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, ware
     worker.open("/dashboard/invoices")
     worker.check_page("invoices")
     worker.submit(f"Void {number}")
+    assert number in page.inner_text("#saved")
+    worker.check_page("invoices-voided")
     returned = worker.newest(milk, site_id=shop)
     assert (returned["type"], returned["quantity"], returned["invoice_id"]) == (
         "return",
