@@ -119,11 +119,19 @@ def form_fields(html: str, form_id: str) -> dict[str, str]:
     return parser.fields
 
 
+async def filled_form(
+    client: httpx.AsyncClient, page: str, form_id: str, fields: dict[str, str]
+) -> dict[str, str]:
+    """Open `page` and fill the form `form_id`: its hidden fields (CSRF token, a fresh
+    Idempotency-Key) with `fields`, ready to post (more than once, to double-submit)."""
+    shown = await client.get(page)
+    assert shown.status_code == 200, shown.text
+    return form_fields(shown.text, form_id) | fields
+
+
 async def post_form(
     client: httpx.AsyncClient, page: str, form_id: str, action: str, fields: dict[str, str]
 ) -> httpx.Response:
     """Open `page`, fill the form `form_id` and post it to `action`, as a browser would."""
-    shown = await client.get(page)
-    assert shown.status_code == 200, shown.text
-    data = form_fields(shown.text, form_id) | fields
+    data = await filled_form(client, page, form_id, fields)
     return await client.post(action, data=data, headers={"Origin": ORIGIN})

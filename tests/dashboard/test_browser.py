@@ -1,5 +1,9 @@
 """End to end in a real headless Chromium: sign in, see the demo stock, watch the chart move,
-then do each daily task with the forms on a desktop (1280×800) and on a phone (390×844).
+then do each daily task with the forms on a desktop (1280×800) and on a phone (390×844):
+an adjustment with a reason (refused in place, then double-clicked: one movement), a
+one-step transfer, a transfer shipped now and received later in parts then closed, a
+purchase receipt, a count with a scanner typing like a keyboard, releasing a reservation and
+voiding an invoice.
 
 Debian's Chromium (`make browser` installs it) driven by Playwright; no browser is ever
 downloaded. axe-core (`make openapi-tools` installs it into .tools) is injected into every
@@ -17,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,12 +91,10 @@ def save_screenshot(png: bytes, backend: str) -> None:
 class Worker:
     """A signed-in browser page, and the API (the same brand's token) to read the ledger."""
 
-    def __init__(self, page: Any, base_url: str, token: str, backend: str) -> None:
+    def __init__(self, page: Any, base_url: str, api: httpx.Client, backend: str) -> None:
         self.page = page
         self.base_url = base_url
-        self.api = httpx.Client(
-            base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
-        )
+        self.api = api
         self.shots = ARTIFACTS / f"dashboard-{backend}"
         self.shots.mkdir(parents=True, exist_ok=True)
         self.axe = AXE.read_text()
@@ -137,33 +140,63 @@ class Worker:
         movement: dict[str, Any] = answer.json()["data"][0]
         return movement
 
+    def transfer(self, transfer_id: str) -> dict[str, Any]:
+        answer = self.api.get(f"/inventory/transfers/{transfer_id}")
+        assert answer.status_code == 200, answer.text
+        found: dict[str, Any] = answer.json()
+        return found
+
     def level(self, product_id: str, site_id: str) -> dict[str, Any]:
         stock = self.api.get(f"/inventory/products/{product_id}/stock").json()
         site: dict[str, Any] = next(s for s in stock["sites"] if s["site_id"] == site_id)
         return site
 
 
-def test_a_person_signs_in_sees_the_demo_stock_and_an_adjustment_in_the_chart(
-    database_url: str, backend: str
-) -> None:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium for the module's tests (one per backend), each test on a page of its own.
+
+    Not wider than the module: between its calls the sync Playwright API leaves its event
+    loop marked as running in this thread, and the async tests that follow would refuse to
+    start theirs; pytest ends a module-scoped fixture before it runs another module's tests.
+    """
     require_browser()
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def test_a_person_signs_in_sees_the_demo_stock_and_an_adjustment_in_the_chart(
+    browser: Any, database_url: str, backend: str
+) -> None:
     demo = create_demo(database_url)
     token = str(demo["token"])
     beans, milk, _cups = demo["product_ids"]  # type: ignore[misc]
     shop, warehouse = demo["site_ids"]  # type: ignore[misc]
-    with running_server(database_url, workers=1) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
+    # The API client is closed with the test: a socket left to the garbage collector warns
+    # (ResourceWarning, an error here) in whichever later test the collector happens to run.
+    with (
+        running_server(database_url, workers=1) as server,
+        httpx.Client(
+            base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as api,
+    ):
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(10_000)
+            # How long to wait for a state (a page, an element) before failing: generous, for a
+            # loaded CI machine; nothing waits longer than its state takes to arrive.
+            page.set_default_timeout(30_000)
             problems: list[str] = []
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(str(e)))
-            worker = Worker(page, server.base_url, token, backend)
+            worker = Worker(page, server.base_url, api, backend)
 
             # Sign in with the demo token.
             page.goto(f"{server.base_url}/")
@@ -235,7 +268,7 @@ def test_a_person_signs_in_sees_the_demo_stock_and_an_adjustment_in_the_chart(
             # The refused adjustments answer 422 (the form shown again): the browser logs those.
             assert [p for p in problems if "status of 422" not in p] == [], problems
         finally:
-            browser.close()
+            page.close()
 
 
 def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, warehouse: str) -> None:
@@ -268,6 +301,7 @@ def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, ware
     worker.check_page("adjust")
     worker.submit("Save adjustment")
     assert "BEANS-1KG −1 (waste)" in page.inner_text("#saved")
+    worker.check_page("adjust-saved")
     adjustment = worker.newest(beans, site_id=shop)
     assert (adjustment["type"], adjustment["quantity"], adjustment["reason_code"]) == (
         "adjustment",
@@ -304,8 +338,65 @@ def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, ware
     arrived = worker.newest(beans, site_id=shop)
     assert (arrived["type"], arrived["quantity"]) == ("transfer_in", 2)
     assert worker.newest(beans, site_id=warehouse)["transfer_id"] == arrived["transfer_id"]
+
+    # Three bags shipped now, received later in two parts: one arrives, the rest comes back.
+    box = f"BOX-{worker.viewport}"
+    worker.open("/dashboard/transfer")
+    page.select_option("#f-site_id", warehouse)
+    page.select_option("#f-destination_site_id", shop)
+    page.fill("#f-sku", "BEANS-1KG")
+    page.fill("#f-quantity", "3")
+    page.get_by_label("Ship now, receive later").check()
+    page.fill("#f-reference", box)
+    worker.submit("Transfer")
+    assert "3 × BEANS-1KG to Downtown shop (on its way" in page.inner_text("#saved")
+    worker.check_page("transfer-shipped")
+    shipped = worker.newest(beans, site_id=warehouse)
+    assert (shipped["type"], shipped["quantity"], shipped["reference"]) == ("transfer_out", -3, box)
+    transfer = worker.transfer(shipped["transfer_id"])
+    assert (transfer["status"], transfer["outstanding"]) == ("in_transit", 3)
+    assert worker.level(beans, shop)["in_transit"] == 3
+    on_hand_at_shop = worker.level(beans, shop)["on_hand"]
+
     worker.open("/dashboard/transfers")
+    item = page.locator(f"#transfer-{transfer['id']}")
+    assert box in item.inner_text()
     worker.check_page("transfers-on-the-way")
+    item.get_by_label("BEANS-1KG: received now").fill("1")
+    worker.submit(f"Receive {box}")
+    assert "1 unit(s) received, transfer partially received" in page.inner_text("#saved")
+    transfer = worker.transfer(transfer["id"])
+    assert (transfer["status"], transfer["received"], transfer["outstanding"]) == (
+        "partially_received",
+        1,
+        2,
+    )
+    assert worker.newest(beans, site_id=shop)["quantity"] == 1
+    at_shop = worker.level(beans, shop)
+    assert (at_shop["on_hand"], at_shop["in_transit"]) == (on_hand_at_shop + 1, 2)
+    # Too many for what is left: refused in place, nothing received.
+    item.get_by_label("BEANS-1KG: received now").fill("5")
+    worker.submit(f"Receive {box}")
+    assert page.locator("#form-error").is_visible()
+    worker.check_page("transfers-refused")
+    assert worker.transfer(transfer["id"])["received"] == 1
+    # The rest will not come: the warehouse closes the transfer and gets its 2 bags back.
+    warehouse_before = worker.level(beans, warehouse)["on_hand"]
+    item.get_by_label("What happened to the rest?").select_option("returned")
+    worker.submit(f"Close {box}")
+    assert "transfer closed (returned)" in page.inner_text("#saved")
+    worker.check_page("transfers-closed")
+    transfer = worker.transfer(transfer["id"])
+    assert (transfer["status"], transfer["returned"], transfer["outstanding"]) == ("closed", 2, 0)
+    back = worker.newest(beans, site_id=warehouse)
+    assert (back["type"], back["quantity"], back["transfer_id"]) == (
+        "transfer_in",
+        2,
+        transfer["id"],
+    )
+    assert worker.level(beans, warehouse)["on_hand"] == warehouse_before + 2
+    assert worker.level(beans, shop)["in_transit"] == 0
+    assert page.locator(f"#transfer-{transfer['id']}").count() == 0  # no longer on its way
 
     # A delivery of milk at the shop.
     worker.open("/dashboard/receive")
@@ -316,6 +407,8 @@ def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, ware
     page.fill("#f-cost-0", "0.95")
     worker.check_page("receive")
     worker.submit("Receive")
+    assert "12 units on 1 line(s)" in page.inner_text("#saved")
+    worker.check_page("receive-saved")
     delivered = worker.newest(milk, site_id=shop)
     assert (delivered["type"], delivered["quantity"], delivered["reference"]) == (
         "purchase",
@@ -341,6 +434,8 @@ def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, ware
     assert line.startswith("BEANS-1KG") and f"{scans} {on_hand}" in line  # counted, expected
     worker.check_page("count")
     worker.submit("Complete the count")
+    assert "count completed, 1 level(s) corrected" in page.inner_text("#saved")
+    worker.check_page("count-completed")
     recount = worker.newest(beans, site_id=shop)
     assert (recount["type"], recount["reason_code"], recount["quantity"]) == (
         "adjustment",
@@ -364,6 +459,8 @@ def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, ware
     worker.open("/dashboard/reservations")
     worker.check_page("reservations")
     worker.submit(f"Release {reference}")
+    assert reference in page.inner_text("#saved")
+    worker.check_page("reservations-released")
     assert worker.level(milk, shop)["reserved"] == 0
     assert worker.api.get(f"/inventory/reservations/{held.json()['id']}").json()["status"] == (
         "released"
@@ -383,6 +480,8 @@ def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, ware
     worker.open("/dashboard/invoices")
     worker.check_page("invoices")
     worker.submit(f"Void {number}")
+    assert number in page.inner_text("#saved")
+    worker.check_page("invoices-voided")
     returned = worker.newest(milk, site_id=shop)
     assert (returned["type"], returned["quantity"], returned["invoice_id"]) == (
         "return",

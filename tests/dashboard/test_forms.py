@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 
 from stockroom.auth.principal import Role
 from stockroom.db.models import StockMovement
-from tests.dashboard.pages import ORIGIN, form_fields, post_form, table_rows, use_token
+from tests.dashboard.pages import (
+    ORIGIN,
+    filled_form,
+    form_fields,
+    post_form,
+    select_options,
+    table_rows,
+    use_token,
+)
 from tests.factories import (
     Brand,
     Database,
@@ -53,14 +61,7 @@ async def test_an_adjustment_form_writes_one_movement_with_its_reason(
         "/dashboard/adjust",
         "adjust-form",
         "/dashboard/adjust",
-        {
-            "site_id": str(brand.site_id),
-            "sku": "WINE-1",
-            "direction": "remove",
-            "quantity": "2",
-            "reason": "waste",
-            "note": "bottle dropped",
-        },
+        _removal(brand, "WINE-1", "2") | {"note": "bottle dropped"},
     )
 
     assert response.status_code == 303
@@ -70,6 +71,17 @@ async def test_an_adjustment_form_writes_one_movement_with_its_reason(
     assert "Saved: WINE-1 −2 (waste)." in after.text
 
 
+def _removal(brand: Brand, sku: str, quantity: str) -> dict[str, str]:
+    """The adjustment form's fields for units gone to waste at the brand's main site."""
+    return {
+        "site_id": str(brand.site_id),
+        "sku": sku,
+        "direction": "remove",
+        "quantity": quantity,
+        "reason": "waste",
+    }
+
+
 async def test_a_double_submitted_form_writes_one_movement(
     client: httpx.AsyncClient, db: Database
 ) -> None:
@@ -77,14 +89,9 @@ async def test_a_double_submitted_form_writes_one_movement(
     wine = await create_product(brand, sku="WINE-2", name="Red wine")
     await put_stock(brand, wine, 10)
     use_token(client, brand.admin.token)
-    shown = await client.get("/dashboard/adjust")
-    data = form_fields(shown.text, "adjust-form") | {
-        "site_id": str(brand.site_id),
-        "sku": "WINE-2",
-        "direction": "remove",
-        "quantity": "3",
-        "reason": "waste",
-    }
+    data = await filled_form(
+        client, "/dashboard/adjust", "adjust-form", _removal(brand, "WINE-2", "3")
+    )
 
     first = await client.post("/dashboard/adjust", data=data, headers={"Origin": ORIGIN})
     second = await client.post("/dashboard/adjust", data=data, headers={"Origin": ORIGIN})
@@ -113,14 +120,9 @@ async def test_a_refused_form_shows_the_error_in_place_and_writes_nothing(
     wine = await create_product(brand, sku="WINE-3", name="Red wine")
     await put_stock(brand, wine, 1)
     use_token(client, brand.admin.token)
-    shown = await client.get("/dashboard/adjust")
-    data = form_fields(shown.text, "adjust-form") | {
-        "site_id": str(brand.site_id),
-        "sku": "WINE-3",
-        "direction": "remove",
-        "quantity": "5",
-        "reason": "waste",
-    }
+    data = await filled_form(
+        client, "/dashboard/adjust", "adjust-form", _removal(brand, "WINE-3", "5")
+    )
 
     short = await client.post("/dashboard/adjust", data=data, headers={"Origin": ORIGIN})
     unknown = await client.post(
@@ -214,6 +216,26 @@ async def test_viewers_see_no_write_controls_and_managers_write_only_at_their_si
     assert await movements_of(brand, wine) == [("adjustment", other_site, 5)]
 
 
+async def _transfer(
+    client: httpx.AsyncClient,
+    source: uuid.UUID,
+    destination: uuid.UUID,
+    sku: str,
+    quantity: str,
+    **more: str,
+) -> httpx.Response:
+    """The transfer form, filled in and sent (`in_transit="yes"`: ship now, receive later)."""
+    fields = {
+        "site_id": str(source),
+        "destination_site_id": str(destination),
+        "sku": sku,
+        "quantity": quantity,
+    }
+    return await post_form(
+        client, "/dashboard/transfer", "transfer-form", "/dashboard/transfer", fields | more
+    )
+
+
 async def test_transfer_and_receipt_forms_write_the_ledger(
     client: httpx.AsyncClient, db: Database
 ) -> None:
@@ -254,18 +276,7 @@ async def test_transfer_and_receipt_forms_write_the_ledger(
             "cost-3": "1",
         },
     )
-    moved = await post_form(
-        client,
-        "/dashboard/transfer",
-        "transfer-form",
-        "/dashboard/transfer",
-        {
-            "site_id": str(warehouse),
-            "destination_site_id": str(brand.site_id),
-            "sku": "TEA-1",
-            "quantity": "5",
-        },
-    )
+    moved = await _transfer(client, warehouse, brand.site_id, "TEA-1", "5")
 
     assert received.status_code == 303, received.text
     assert bad_row.status_code == 422
@@ -413,39 +424,24 @@ async def test_a_transfer_shipped_now_is_received_in_parts_and_closed_from_the_d
     await put_stock(brand, tea, 10, site_id=warehouse)
     use_token(client, brand.admin.token)
 
-    shipped = await post_form(
-        client,
-        "/dashboard/transfer",
-        "transfer-form",
-        "/dashboard/transfer",
-        {
-            "site_id": str(warehouse),
-            "destination_site_id": str(brand.site_id),
-            "sku": "TEA-T",
-            "quantity": "6",
-            "reference": "BOX-1",
-            "in_transit": "yes",
-        },
+    shipped = await _transfer(
+        client, warehouse, brand.site_id, "TEA-T", "6", reference="BOX-1", in_transit="yes"
     )
     page = await client.get("/dashboard/transfers")
-    receive_action = page.text.split('action="/dashboard/transfers/')[1].split('"')[0]
-    hidden = form_fields(page.text.replace('class="task"', 'id="t"', 1), "t")
-    received = await client.post(
-        f"/dashboard/transfers/{receive_action}",
-        data=hidden | {"product_id": str(tea), "quantity": "4"},
-        headers={"Origin": ORIGIN},
+    transfer_id = page.text.split('id="receive-form-')[1].split('"')[0]
+    receive = f"/dashboard/transfers/{transfer_id}/receive"
+    received = await post_form(
+        client, "/dashboard/transfers", f"receive-form-{transfer_id}", receive, {"quantity": "4"}
     )
-    too_many = await client.post(
-        f"/dashboard/transfers/{receive_action}",
-        data=hidden
-        | {"idempotency_key": str(uuid.uuid4()), "product_id": str(tea), "quantity": "9"},
-        headers={"Origin": ORIGIN},
+    too_many = await post_form(
+        client, "/dashboard/transfers", f"receive-form-{transfer_id}", receive, {"quantity": "9"}
     )
-    transfer_id = receive_action.split("/")[0]
-    closed = await client.post(
+    closed = await post_form(
+        client,
+        "/dashboard/transfers",
+        f"close-form-{transfer_id}",
         f"/dashboard/transfers/{transfer_id}/close",
-        data=hidden | {"idempotency_key": str(uuid.uuid4()), "reason": "returned"},
-        headers={"Origin": ORIGIN},
+        {"reason": "returned"},
     )
 
     assert shipped.status_code == 303, shipped.text
@@ -458,3 +454,37 @@ async def test_a_transfer_shipped_now_is_received_in_parts_and_closed_from_the_d
     stock = await client.get(f"/inventory/products/{tea}/stock", headers=brand.admin.headers)
     on_hand = {s["site_id"]: s["on_hand"] for s in stock.json()["sites"]}
     assert on_hand == {str(warehouse): 6, str(brand.site_id): 4}
+
+
+async def test_a_manager_ships_to_a_site_of_the_brand_they_cannot_read(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # The API's rule: write access at the source, and the destination any site of the brand.
+    brand = await create_brand_with_admin(db)
+    warehouse = await create_site(brand, name="Warehouse")
+    tea = await create_product(brand, sku="TEA-M", name="Tea")
+    await put_stock(brand, tea, 10)
+    manager = await create_caller(brand, Role.manager, site_ids=[brand.site_id])
+    use_token(client, manager.token)
+
+    form = await client.get("/dashboard/transfer")
+    shipped = await _transfer(client, brand.site_id, warehouse, "TEA-M", "3", in_transit="yes")
+    on_the_way = await client.get("/dashboard/transfers")
+    back_from = await _transfer(client, warehouse, brand.site_id, "TEA-M", "1")
+
+    assert select_options(form.text, "site_id") == ["Main shop"]  # from: the manager's own
+    assert select_options(form.text, "destination_site_id") == [
+        "Choose a site",
+        "Main shop",
+        "Warehouse",
+    ]
+    assert shipped.status_code == 303, shipped.text
+    assert "Warehouse" in (await client.get(shipped.headers["location"])).text
+    # The sender sees the shipment, names its destination, may close it but not receive it.
+    assert "Main shop → Warehouse" in on_the_way.text
+    assert 'id="close-form-' in on_the_way.text and 'id="receive-form-' not in on_the_way.text
+    assert back_from.status_code == 403 and 'role="alert"' in back_from.text
+    assert await movements_of(brand, tea) == [
+        ("adjustment", brand.site_id, 10),
+        ("transfer_out", brand.site_id, -3),
+    ]

@@ -154,6 +154,20 @@ async def test_low_stock_lists_products_below_their_minimum_at_the_site(
     await put_stock(brand, milk, 20)
     await put_stock(brand, beans, 8)
     await put_stock(brand, milk, 100, site_id=warehouse)
+    # 10 milk are on their way to the shop: they do not lift it out of low stock, but the
+    # suggested order counts them (2 × 24 − 20 available − 10 in transit = 18).
+    shipped = await client.post(
+        "/inventory/transfers",
+        headers=brand.admin.headers,
+        json={
+            "site_id": str(warehouse),
+            "destination_site_id": str(brand.site_id),
+            "product_id": str(milk),
+            "quantity": 10,
+            "in_transit": True,
+        },
+    )
+    assert shipped.status_code == 201, shipped.text
     use_token(client, brand.admin.token)
 
     at_home = await client.get("/dashboard/low-stock")  # the user's default site
@@ -161,21 +175,24 @@ async def test_low_stock_lists_products_below_their_minimum_at_the_site(
     everywhere = await client.get("/dashboard/low-stock", params={"site_id": "all"})
 
     assert "at Main shop" in at_home.text
-    # SKU, name, on hand, available, min, short by, suggested order (up to twice the min).
+    # SKU, name, on hand, available, min, short by, in transit, suggested order
+    # (2 × min − available − in transit).
     assert table_rows(at_home.text, "low-stock") == [
-        ["CUPS", "Cups", "0", "0", "5", "5 short", "10"],
-        ["MILK", "Milk", "20", "20", "24", "4 short", "28"],
+        ["CUPS", "Cups", "0", "0", "5", "5 short", "0", "10"],
+        ["MILK", "Milk", "20", "20", "24", "4 short", "10", "18"],
     ]
     assert table_rows(at_warehouse.text, "low-stock") == [
-        ["CUPS", "Cups", "0", "0", "5", "5 short", "10"],
-        ["BEANS", "Beans", "0", "0", "2", "2 short", "4"],  # never stocked there counts as 0
+        ["CUPS", "Cups", "0", "0", "5", "5 short", "0", "10"],
+        ["BEANS", "Beans", "0", "0", "2", "2 short", "0", "4"],  # never stocked there: 0
     ]
     # Every site at once, each row naming its site.
-    assert [(row[0], row[2], row[6]) for row in table_rows(everywhere.text, "low-stock")] == [
-        ("CUPS", "Main shop", "5 short"),
-        ("MILK", "Main shop", "4 short"),
-        ("CUPS", "Warehouse", "5 short"),
-        ("BEANS", "Warehouse", "2 short"),
+    assert [
+        (row[0], row[2], row[6], row[7], row[8]) for row in table_rows(everywhere.text, "low-stock")
+    ] == [
+        ("CUPS", "Main shop", "5 short", "0", "10"),
+        ("MILK", "Main shop", "4 short", "10", "18"),
+        ("CUPS", "Warehouse", "5 short", "0", "10"),
+        ("BEANS", "Warehouse", "2 short", "0", "4"),
     ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -25,6 +26,7 @@ from stockroom.dashboard import service
 from stockroom.dashboard.forms import (
     FormErrors,
     Posted,
+    PostedForm,
     attempt,
     checked,
     done,
@@ -34,7 +36,7 @@ from stockroom.dashboard.forms import (
 )
 from stockroom.dashboard.service import DashboardUser
 from stockroom.dashboard.session import DashboardRoute, SignedIn
-from stockroom.dashboard.templating import render
+from stockroom.dashboard.templating import render_form
 from stockroom.pagination import PageParams
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
@@ -61,16 +63,15 @@ def _counts_page(
     values: dict[str, str],
     errors: FormErrors | None = None,
 ) -> Response:
-    return render(
+    return render_form(
         request,
         "counts.html",
-        status_code=errors.status_code if errors else 200,
+        errors=errors,
         user=user,
         active="counts",
         counts=counts,
         site_names={s.id: s.name for s in user.sites},
         values=defaultdict(str, values),
-        errors=errors,
     )
 
 
@@ -124,15 +125,14 @@ def _count_page(
     errors: FormErrors | None = None,
     notice: str | None = None,
 ) -> Response:
-    return render(
+    return render_form(
         request,
         "count.html",
-        status_code=errors.status_code if errors else 200,
+        errors=errors,
+        notice=notice,
         user=user,
         active="counts",
         values=defaultdict(str, values),
-        errors=errors,
-        notice=notice,
         **view,
     )
 
@@ -193,14 +193,35 @@ async def record_line(
     )
 
 
-@router.post("/dashboard/counts/{count_id}/complete")
-async def complete_count(
-    request: Request, form: Posted, session: Session, count_id: uuid.UUID
+async def _change_count(
+    request: Request,
+    form: PostedForm,
+    session: Session,
+    count_id: uuid.UUID,
+    change: Callable[[DashboardUser], Awaitable[str]],
 ) -> Response:
+    """Complete or cancel a count (`change` answers what it did); refused, the count's page
+    again with the error in place."""
     user = await form_user(session, form)
     view = await _count_view(session, user, count_id)
 
     async def write() -> Response:
+        saved = await change(user)
+        return done(f"/dashboard/counts/{count_id}?" + urlencode({"saved": saved}))
+
+    return await attempt(
+        write,
+        lambda errors: _count_page(
+            request, user, view, {"sku": "", "quantity": "", "location_id": ""}, errors
+        ),
+    )
+
+
+@router.post("/dashboard/counts/{count_id}/complete")
+async def complete_count(
+    request: Request, form: Posted, session: Session, count_id: uuid.UUID
+) -> Response:
+    async def complete(user: DashboardUser) -> str:
         count = await counts_service.complete_count(
             session,
             user.principal,
@@ -208,34 +229,17 @@ async def complete_count(
             zero_uncounted=form.get("zero_uncounted") == "yes",
             user_id=user.principal.user_id,
         )
-        changed = len(count["movements"])
-        return done(
-            f"/dashboard/counts/{count_id}?"
-            + urlencode({"saved": f"count completed, {changed} level(s) corrected"})
-        )
+        return f"count completed, {len(count['movements'])} level(s) corrected"
 
-    return await attempt(
-        write,
-        lambda errors: _count_page(
-            request, user, view, {"sku": "", "quantity": "", "location_id": ""}, errors
-        ),
-    )
+    return await _change_count(request, form, session, count_id, complete)
 
 
 @router.post("/dashboard/counts/{count_id}/cancel")
 async def cancel_count(
     request: Request, form: Posted, session: Session, count_id: uuid.UUID
 ) -> Response:
-    user = await form_user(session, form)
-    view = await _count_view(session, user, count_id)
-
-    async def write() -> Response:
+    async def cancel(user: DashboardUser) -> str:
         await counts_service.cancel_count(session, user.principal, count_id)
-        return done(f"/dashboard/counts/{count_id}?" + urlencode({"saved": "count cancelled"}))
+        return "count cancelled"
 
-    return await attempt(
-        write,
-        lambda errors: _count_page(
-            request, user, view, {"sku": "", "quantity": "", "location_id": ""}, errors
-        ),
-    )
+    return await _change_count(request, form, session, count_id, cancel)

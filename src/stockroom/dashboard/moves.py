@@ -10,6 +10,7 @@ with a note of what was saved, a refusal shows the form again with the error in 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -34,7 +35,7 @@ from stockroom.dashboard.forms import (
 )
 from stockroom.dashboard.service import DashboardUser
 from stockroom.dashboard.session import DashboardRoute, SignedIn
-from stockroom.dashboard.templating import render
+from stockroom.dashboard.templating import render_form
 from stockroom.errors import Forbidden
 from stockroom.purchases import service as purchases_service
 from stockroom.purchases.schemas import PurchaseCreate
@@ -64,10 +65,18 @@ def _require_writer(user: DashboardUser) -> None:
 
 async def _form_context(session: Session, user: DashboardUser) -> dict[str, Any]:
     _require_writer(user)
+    # A transfer goes from a site the user writes to any site of the brand (the API's rule:
+    # write access at the source only), so it offers every site as the destination.
+    destinations = await service.brand_sites(session, user.principal)
     return {
         "user": user,
         "skus": await service.sku_choices(session, user.principal),
         "locations": await service.site_locations(session, user.principal, user.writable_sites),
+        "reasons": REASONS,
+        "destinations": destinations,
+        "destination_locations": await service.site_locations(
+            session, user.principal, destinations
+        ),
     }
 
 
@@ -75,51 +84,72 @@ def _saved_location(path: str, **params: str) -> str:
     return f"{path}?{urlencode(params)}"
 
 
-# --- adjust -------------------------------------------------------------------------------------
-
-
-def _adjust_page(
+def _task_page(
     request: Request,
+    task: str,
     context: dict[str, Any],
     values: dict[str, str],
     errors: FormErrors | None = None,
     notice: str | None = None,
+    **extra: Any,
 ) -> Response:
-    return render(
+    """The form of a task (`adjust`, `transfer`, `receive`): empty, saved, or refused."""
+    return render_form(
         request,
-        "adjust.html",
-        status_code=errors.status_code if errors else 200,
-        active="adjust",
-        reasons=REASONS,
-        values=defaultdict(str, values),
+        f"{task}.html",
         errors=errors,
         notice=notice,
+        active=task,
+        values=defaultdict(str, values),
         **context,
+        **extra,
     )
 
 
-@router.get("/dashboard/adjust")
-async def adjust_form(
-    request: Request,
-    session: Session,
-    user: SignedIn,
-    sku: PrefillText = "",
-    site_id: PrefillText = "",
-    saved: PrefillText = "",
-) -> Response:
+async def _posted_task(
+    session: Session, form: PostedForm, names: tuple[str, ...]
+) -> tuple[DashboardUser, dict[str, Any], dict[str, str]]:
+    """Who posted a task's form, what its page shows, and the fields it was sent with."""
+    user = await form_user(session, form)
     context = await _form_context(session, user)
-    notice = f"Saved: {saved}." if saved else None
-    return _adjust_page(request, context, {"sku": sku, "site_id": site_id}, notice=notice)
+    return user, context, {name: form.get(name) for name in names}
+
+
+def _task_form(task: str, said: str) -> Callable[..., Awaitable[Response]]:
+    """The GET of a task's form (`adjust`, `transfer`, `receive`): prefilled from the link
+    that opened it (a product page's buttons), and after a post, what it saved (`said`)."""
+
+    async def show_form(
+        request: Request,
+        session: Session,
+        user: SignedIn,
+        sku: PrefillText = "",
+        site_id: PrefillText = "",
+        saved: PrefillText = "",
+    ) -> Response:
+        context = await _form_context(session, user)
+        notice = f"{said}: {saved}." if saved else None
+        # The delivery form's SKU is its first row's.
+        rows: dict[str, Any] = {"rows": _receipt_rows(None, sku)} if task == "receive" else {}
+        return _task_page(
+            request, task, context, {"sku": sku, "site_id": site_id}, notice=notice, **rows
+        )
+
+    show_form.__name__ = f"{task}_form"
+    return show_form
+
+
+# --- adjust -------------------------------------------------------------------------------------
+
+
+router.add_api_route("/dashboard/adjust", _task_form("adjust", "Saved"), methods=["GET"])
 
 
 @router.post("/dashboard/adjust")
 async def adjust(request: Request, form: Posted, session: Session) -> Response:
-    user = await form_user(session, form)
-    context = await _form_context(session, user)
-    values = {
-        name: form.get(name)
-        for name in ("site_id", "sku", "direction", "quantity", "reason", "note", "location_id")
-    }
+    user, context, values = await _posted_task(
+        session, form, ("site_id", "sku", "direction", "quantity", "reason", "note", "location_id")
+    )
 
     async def write() -> Response:
         product = await service.product_by_sku(session, user.principal, values["sku"])
@@ -150,7 +180,7 @@ async def adjust(request: Request, form: Posted, session: Session) -> Response:
 
     return await attempt(
         write,
-        lambda errors: _adjust_page(request, context, values, errors),
+        lambda errors: _task_page(request, "adjust", context, values, errors),
         {"product_id": "sku", "reason_code": "reason", "reason_description": "note"},
     )
 
@@ -158,46 +188,15 @@ async def adjust(request: Request, form: Posted, session: Session) -> Response:
 # --- transfer -----------------------------------------------------------------------------------
 
 
-def _transfer_page(
-    request: Request,
-    context: dict[str, Any],
-    values: dict[str, str],
-    errors: FormErrors | None = None,
-    notice: str | None = None,
-) -> Response:
-    return render(
-        request,
-        "transfer.html",
-        status_code=errors.status_code if errors else 200,
-        active="transfer",
-        values=defaultdict(str, values),
-        errors=errors,
-        notice=notice,
-        **context,
-    )
-
-
-@router.get("/dashboard/transfer")
-async def transfer_form(
-    request: Request,
-    session: Session,
-    user: SignedIn,
-    sku: PrefillText = "",
-    site_id: PrefillText = "",
-    saved: PrefillText = "",
-) -> Response:
-    context = await _form_context(session, user)
-    notice = f"Sent: {saved}." if saved else None
-    return _transfer_page(request, context, {"sku": sku, "site_id": site_id}, notice=notice)
+router.add_api_route("/dashboard/transfer", _task_form("transfer", "Sent"), methods=["GET"])
 
 
 @router.post("/dashboard/transfer")
 async def transfer(request: Request, form: Posted, session: Session) -> Response:
-    user = await form_user(session, form)
-    context = await _form_context(session, user)
-    values = {
-        name: form.get(name)
-        for name in (
+    user, context, values = await _posted_task(
+        session,
+        form,
+        (
             "site_id",
             "destination_site_id",
             "sku",
@@ -206,8 +205,8 @@ async def transfer(request: Request, form: Posted, session: Session) -> Response
             "source_location_id",
             "destination_location_id",
             "in_transit",
-        )
-    }
+        ),
+    )
 
     async def write() -> Response:
         product = await service.product_by_sku(session, user.principal, values["sku"])
@@ -228,7 +227,8 @@ async def transfer(request: Request, form: Posted, session: Session) -> Response
             session, user.principal, body, SiteChoice()
         )
         destination = next(
-            (s.name for s in user.sites if s.id == body.destination_site_id), "the other site"
+            (s.name for s in context["destinations"] if s.id == body.destination_site_id),
+            "the other site",
         )
         return done(
             _saved_location(
@@ -241,33 +241,12 @@ async def transfer(request: Request, form: Posted, session: Session) -> Response
 
     return await attempt(
         write,
-        lambda errors: _transfer_page(request, context, values, errors),
+        lambda errors: _task_page(request, "transfer", context, values, errors),
         {"product_id": "sku", "site_id": "site_id"},
     )
 
 
 # --- receive a delivery -------------------------------------------------------------------------
-
-
-def _receive_page(
-    request: Request,
-    context: dict[str, Any],
-    values: dict[str, str],
-    rows: list[dict[str, str]],
-    errors: FormErrors | None = None,
-    notice: str | None = None,
-) -> Response:
-    return render(
-        request,
-        "receive.html",
-        status_code=errors.status_code if errors else 200,
-        active="receive",
-        values=defaultdict(str, values),
-        rows=rows,
-        errors=errors,
-        notice=notice,
-        **context,
-    )
 
 
 def _receipt_rows(form: PostedForm | None, sku: str = "") -> list[dict[str, str]]:
@@ -282,32 +261,12 @@ def _receipt_rows(form: PostedForm | None, sku: str = "") -> list[dict[str, str]
     return rows
 
 
-@router.get("/dashboard/receive")
-async def receive_form(
-    request: Request,
-    session: Session,
-    user: SignedIn,
-    sku: PrefillText = "",
-    site_id: PrefillText = "",
-    saved: PrefillText = "",
-) -> Response:
-    context = await _form_context(session, user)
-    notice = f"Received: {saved}." if saved else None
-    return _receive_page(
-        request,
-        context,
-        {"site_id": site_id, "reference": ""},
-        _receipt_rows(None, sku),
-        None,
-        notice,
-    )
+router.add_api_route("/dashboard/receive", _task_form("receive", "Received"), methods=["GET"])
 
 
 @router.post("/dashboard/receive")
 async def receive(request: Request, form: Posted, session: Session) -> Response:
-    user = await form_user(session, form)
-    context = await _form_context(session, user)
-    values = {name: form.get(name) for name in ("site_id", "reference")}
+    user, context, values = await _posted_task(session, form, ("site_id", "reference"))
     rows = _receipt_rows(form)
     # The form rows filled in, in order: the request's line i is form row used[i].
     used = [i for i, row in enumerate(rows) if any(row.values())]
@@ -347,7 +306,7 @@ async def receive(request: Request, form: Posted, session: Session) -> Response:
 
     return await attempt(
         write,
-        lambda errors: _receive_page(request, context, values, rows, errors),
+        lambda errors: _task_page(request, "receive", context, values, errors, rows=rows),
         {"product_id": "sku", "cost_per_unit": "cost", "location_id": "location"},
         used,
     )

@@ -130,7 +130,9 @@ async def low_stock_page(
             header_site=None,
         )
     for row in rows:
-        row["suggested"] = service.suggested_reorder(row["min_stock"], row["available"])
+        row["suggested"] = service.suggested_reorder(
+            row["min_stock"], row["available"], row["in_transit"]
+        )
     return render(
         request,
         "low_stock.html",

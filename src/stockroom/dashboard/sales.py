@@ -16,10 +16,10 @@ from fastapi.responses import Response
 
 from stockroom.auth.dependencies import Session
 from stockroom.dashboard import service
-from stockroom.dashboard.forms import FormErrors, Posted, attempt, done, form_user
+from stockroom.dashboard.forms import Posted, attempt, done, form_user
 from stockroom.dashboard.service import DashboardUser
 from stockroom.dashboard.session import DashboardRoute, SignedIn
-from stockroom.dashboard.templating import render
+from stockroom.dashboard.templating import render_form
 from stockroom.invoices import service as invoices_service
 from stockroom.pagination import MAX_PAGE, PageParams
 from stockroom.reservations import service as reservations_service
@@ -53,26 +53,8 @@ async def _reservations(session: Session, user: DashboardUser, page: int) -> dic
         "meta": meta,
         "products": products,
         "site_names": {s.id: s.name for s in user.sites},
+        "active": "reservations",
     }
-
-
-def _reservations_page(
-    request: Request,
-    user: DashboardUser,
-    context: dict[str, Any],
-    errors: FormErrors | None = None,
-    notice: str | None = None,
-) -> Response:
-    return render(
-        request,
-        "reservations.html",
-        status_code=errors.status_code if errors else 200,
-        user=user,
-        active="reservations",
-        errors=errors,
-        notice=notice,
-        **context,
-    )
 
 
 @router.get("/dashboard/reservations")
@@ -80,9 +62,8 @@ async def reservations_page(
     request: Request, session: Session, user: SignedIn, page: Page = 1, saved: Note = ""
 ) -> Response:
     context = await _reservations(session, user, page)
-    return _reservations_page(
-        request, user, context, notice=f"Released: {saved}." if saved else None
-    )
+    notice = f"Released: {saved}." if saved else None
+    return render_form(request, "reservations.html", user=user, notice=notice, **context)
 
 
 @router.post("/dashboard/reservations/{reservation_id}/release")
@@ -99,7 +80,12 @@ async def release_reservation(
         label = released["reference"] or "the reservation"
         return done("/dashboard/reservations?" + urlencode({"saved": label}))
 
-    return await attempt(write, lambda errors: _reservations_page(request, user, context, errors))
+    return await attempt(
+        write,
+        lambda errors: render_form(
+            request, "reservations.html", user=user, errors=errors, **context
+        ),
+    )
 
 
 # --- invoices -------------------------------------------------------------------------------
@@ -117,26 +103,8 @@ async def _invoices(session: Session, user: DashboardUser, page: int) -> dict[st
         "meta": meta,
         "products": products,
         "site_names": {s.id: s.name for s in user.sites},
+        "active": "invoices",
     }
-
-
-def _invoices_page(
-    request: Request,
-    user: DashboardUser,
-    context: dict[str, Any],
-    errors: FormErrors | None = None,
-    notice: str | None = None,
-) -> Response:
-    return render(
-        request,
-        "invoices.html",
-        status_code=errors.status_code if errors else 200,
-        user=user,
-        active="invoices",
-        errors=errors,
-        notice=notice,
-        **context,
-    )
 
 
 @router.get("/dashboard/invoices")
@@ -144,7 +112,8 @@ async def invoices_page(
     request: Request, session: Session, user: SignedIn, page: Page = 1, saved: Note = ""
 ) -> Response:
     context = await _invoices(session, user, page)
-    return _invoices_page(request, user, context, notice=f"Voided: {saved}." if saved else None)
+    notice = f"Voided: {saved}." if saved else None
+    return render_form(request, "invoices.html", user=user, notice=notice, **context)
 
 
 @router.post("/dashboard/invoices/{invoice_id}/void")
@@ -159,4 +128,7 @@ async def void_invoice(
         label = voided["number"] or "the invoice"
         return done("/dashboard/invoices?" + urlencode({"saved": f"{label}, its stock is back"}))
 
-    return await attempt(write, lambda errors: _invoices_page(request, user, context, errors))
+    return await attempt(
+        write,
+        lambda errors: render_form(request, "invoices.html", user=user, errors=errors, **context),
+    )

@@ -100,6 +100,14 @@ async def dashboard_user(session: AsyncSession, principal: Principal) -> Dashboa
     return DashboardUser(principal, email, brand_name, sites)
 
 
+async def brand_sites(session: AsyncSession, principal: Principal) -> list[Site]:
+    """Every site of the brand, by name: where a transfer may go. The API takes any site of
+    the brand as a destination (write access is needed at the source only), so a manager
+    ships to a site they may not read, and names it to do so."""
+    query = brand_scoped(Site, principal).order_by(Site.name, Site.id)
+    return list((await session.execute(query)).scalars())
+
+
 @dataclass
 class StockRow:
     """A product and its on-hand at each listed site (absent: never stocked there, so 0)."""

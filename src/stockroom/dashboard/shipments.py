@@ -9,6 +9,7 @@ service function (`transfers.service.receive_transfer`, `close_transfer`).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ from stockroom.dashboard import service
 from stockroom.dashboard.forms import (
     FormErrors,
     Posted,
+    PostedForm,
     attempt,
     checked,
     done,
@@ -28,7 +30,7 @@ from stockroom.dashboard.forms import (
 )
 from stockroom.dashboard.service import DashboardUser
 from stockroom.dashboard.session import DashboardRoute, SignedIn
-from stockroom.dashboard.templating import render
+from stockroom.dashboard.templating import render_form
 from stockroom.transfers import service as transfers_service
 from stockroom.transfers.schemas import CloseRequest, ReceiveRequest
 
@@ -52,7 +54,8 @@ async def _open_transfers(session: Session, user: DashboardUser) -> dict[str, An
     return {
         "transfers": transfers,
         "products": products,
-        "site_names": {s.id: s.name for s in user.sites},
+        # A manager's shipment may go to a site they cannot read: name it all the same.
+        "site_names": {s.id: s.name for s in await service.brand_sites(session, user.principal)},
     }
 
 
@@ -64,14 +67,13 @@ def _transfers_page(
     notice: str | None = None,
     failed: uuid.UUID | None = None,
 ) -> Response:
-    return render(
+    return render_form(
         request,
         "transfers.html",
-        status_code=errors.status_code if errors else 200,
-        user=user,
-        active="transfers",
         errors=errors,
         notice=notice,
+        user=user,
+        active="transfers",
         failed=failed,
         **context,
     )
@@ -85,14 +87,32 @@ async def transfers_page(
     return _transfers_page(request, user, context, notice=f"Saved: {saved}." if saved else None)
 
 
-@router.post("/dashboard/transfers/{transfer_id}/receive")
-async def receive_transfer(
-    request: Request, form: Posted, session: Session, transfer_id: uuid.UUID
+async def _change_transfer(
+    request: Request,
+    form: PostedForm,
+    session: Session,
+    transfer_id: uuid.UUID,
+    change: Callable[[DashboardUser], Awaitable[str]],
 ) -> Response:
+    """Post a change to one transfer of the page (`change` answers what it saved); refused,
+    the page again with the error at that transfer."""
     user = await form_user(session, form)
     context = await _open_transfers(session, user)
 
     async def write() -> Response:
+        saved = await change(user)
+        return done("/dashboard/transfers?" + urlencode({"saved": saved}))
+
+    return await attempt(
+        write, lambda errors: _transfers_page(request, user, context, errors, failed=transfer_id)
+    )
+
+
+@router.post("/dashboard/transfers/{transfer_id}/receive")
+async def receive_transfer(
+    request: Request, form: Posted, session: Session, transfer_id: uuid.UUID
+) -> Response:
+    async def receive(user: DashboardUser) -> str:
         lines = [
             {"product_id": product_id, "quantity": number_or_text(quantity)}
             for product_id, quantity in zip(
@@ -105,34 +125,20 @@ async def receive_transfer(
             session, user.principal, transfer_id, body
         )
         units = sum(line.quantity for line in body.lines)
-        return done(
-            "/dashboard/transfers?"
-            + urlencode(
-                {"saved": f"{units} unit(s) received, transfer {received.status.replace('_', ' ')}"}
-            )
-        )
+        return f"{units} unit(s) received, transfer {received.status.replace('_', ' ')}"
 
-    return await attempt(
-        write, lambda errors: _transfers_page(request, user, context, errors, failed=transfer_id)
-    )
+    return await _change_transfer(request, form, session, transfer_id, receive)
 
 
 @router.post("/dashboard/transfers/{transfer_id}/close")
 async def close_transfer(
     request: Request, form: Posted, session: Session, transfer_id: uuid.UUID
 ) -> Response:
-    user = await form_user(session, form)
-    context = await _open_transfers(session, user)
-
-    async def write() -> Response:
+    async def close(user: DashboardUser) -> str:
         body = checked(
             CloseRequest, {"reason": form.get("reason"), "notes": form.get("notes") or None}
         )
         await transfers_service.close_transfer(session, user.principal, transfer_id, body)
-        return done(
-            "/dashboard/transfers?" + urlencode({"saved": f"transfer closed ({body.reason})"})
-        )
+        return f"transfer closed ({body.reason})"
 
-    return await attempt(
-        write, lambda errors: _transfers_page(request, user, context, errors, failed=transfer_id)
-    )
+    return await _change_transfer(request, form, session, transfer_id, close)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from stockroom.dashboard.chart import signed, when
-from stockroom.dashboard.forms import new_form_key
+from stockroom.dashboard.forms import FormErrors, new_form_key
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -82,6 +82,26 @@ def render(
 ) -> HTMLResponse:
     html = templates.get_template(template).render(request=request, **context)
     return HTMLResponse(html, status_code=status_code)
+
+
+def render_form(
+    request: Request,
+    template: str,
+    *,
+    errors: FormErrors | None = None,
+    notice: str | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A page with write forms: a refused post shows it again with the error in place, under
+    the error's status; otherwise 200, with the note of what was saved (if any)."""
+    return render(
+        request,
+        template,
+        status_code=errors.status_code if errors else 200,
+        errors=errors,
+        notice=notice,
+        **context,
+    )
 
 
 def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:
