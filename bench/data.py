@@ -24,6 +24,8 @@ its `min_stock` of 20 — so every generated site has 100 low-stock products.
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -205,9 +207,23 @@ async def _month_partitions(conn: Any, first: date) -> None:
         await conn.execute(partitions.create_partition_sql(month))
 
 
-async def load_postgres(conn: Any, brand: Brand, years: int = 1, products: int = PRODUCTS) -> None:
+async def load_postgres(
+    conn: Any,
+    brand: Brand,
+    years: int = 1,
+    products: int = PRODUCTS,
+    log: Callable[[str], None] = lambda _: None,
+) -> None:
     """Write the sites, products, levels and ledger into a migrated PostgreSQL database
     (`years` × `products` × 20 sites × 5 movements; the as-of checkpoints to match)."""
+    clock = time.monotonic()
+
+    def phase(name: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        log(f"load: {name} in {now - clock:.1f} s")
+        clock = now
+
     await conn.execute(PG_FUNCTIONS)
     start_day = ledger_start(years=years)
     await _month_partitions(conn, start_day)
@@ -233,9 +249,11 @@ async def load_postgres(conn: Any, brand: Brand, years: int = 1, products: int =
             start,
             years,
         )
+        phase("movements")
         # Rebuilt whole: the demo's own movements already have theirs.
         await conn.execute("DELETE FROM stock_level_days")
         await conn.execute(LEVEL_DAYS.format(day="(occurred_at AT TIME ZONE 'UTC')::date"))
+        phase("as-of checkpoints")
         for statement in PG_RESERVATIONS.split(";")[:-1]:
             args = [brand.brand_id, brand.shop, brand.user_id]
             await conn.execute(statement, *args[: 3 if "$3" in statement else 2])
@@ -243,6 +261,7 @@ async def load_postgres(conn: Any, brand: Brand, years: int = 1, products: int =
         # A partitioned table's index reads "ON ONLY": built that way it would cover no
         # partition.
         await conn.execute(definition.replace(" ON ONLY ", " ON "))
+    phase("commit and ledger indexes")
     await conn.execute("SET session_replication_role = origin")
     for table in (
         "stock_movements",
@@ -255,6 +274,7 @@ async def load_postgres(conn: Any, brand: Brand, years: int = 1, products: int =
     ):
         await conn.execute(f"VACUUM ANALYZE {table}")
     await conn.execute("CHECKPOINT")
+    phase("vacuum, analyze and checkpoint")
 
 
 async def add_fresh_sites_postgres(conn: Any, brand: Brand, first: int, count: int) -> list[str]:
