@@ -13,10 +13,10 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from bench import data
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bench import data
 from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.db.migrate import upgrade_database
 from stockroom.db.models import StockLevel, StockMovement
