@@ -259,7 +259,7 @@ def run(counts: list[int], seconds: float, *, keep: bool = False) -> dict[str, A
     started = datetime.now(UTC)
     runs = [run_one(n, seconds, keep=keep) for n in counts]
     return {
-        "started": started.isoformat(timespec="minutes"),
+        "started": f"{started:%Y-%m-%d %H:%M}",
         "minutes": round((datetime.now(UTC) - started).total_seconds() / 60, 1),
         "seconds_per_phase": seconds,
         "command": f"python -m bench.through_time --movements {','.join(map(str, counts))} "
