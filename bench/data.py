@@ -24,6 +24,8 @@ its `min_stock` of 20 — so every generated site has 100 low-stock products.
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -114,20 +116,21 @@ CREATE OR REPLACE FUNCTION bench_reservation(i bigint) RETURNS uuid LANGUAGE sql
 AS $$ SELECT ('00000000-0000-4000-b000-' || lpad(to_hex(i), 12, '0'))::uuid $$;
 """
 
+# {count}: RESERVATIONS, or fewer when the catalogue is smaller (a reservation per product).
 PG_RESERVATIONS = f"""
 INSERT INTO reservations (id, brand_id, site_id, status, reference, user_id, expires_at,
                           created_at, updated_at)
 SELECT bench_reservation(r), $1::uuid, $2::uuid, 'active', 'BENCH-SO-' || r, $3::uuid,
        now() + interval '30 days', now(), now()
-FROM generate_series(1, {RESERVATIONS}) AS r;
+FROM generate_series(1, {{count}}) AS r;
 INSERT INTO reservation_lines (id, brand_id, reservation_id, line_no, product_id, site_id,
                                location_id, quantity, remaining, active, expires_at)
 SELECT gen_random_uuid(), $1::uuid, bench_reservation(r), 0, bench_product(r), $2::uuid, 0,
        {HELD}, {HELD}, true, now() + interval '30 days'
-FROM generate_series(1, {RESERVATIONS}) AS r;
+FROM generate_series(1, {{count}}) AS r;
 UPDATE stock_levels SET reserved = {HELD}
 WHERE brand_id = $1::uuid AND site_id = $2::uuid AND location_id = 0
-  AND product_id IN (SELECT bench_product(r) FROM generate_series(1, {RESERVATIONS}) AS r);
+  AND product_id IN (SELECT bench_product(r) FROM generate_series(1, {{count}}) AS r);
 """
 
 PG_SITES = """
@@ -186,6 +189,10 @@ GROUP BY brand_id, product_id, site_id, COALESCE(location_id, 0), {day}
 """
 
 
+# The two tables of 10 M rows: their primary keys are dropped for the load and rebuilt after.
+BULK_TABLES = ("stock_movements", "stock_level_days")
+
+
 async def _secondary_indexes(conn: Any, table: str) -> list[tuple[str, str]]:
     rows = await conn.fetch(
         """SELECT i.indexname, i.indexdef FROM pg_indexes i
@@ -194,6 +201,15 @@ async def _secondary_indexes(conn: Any, table: str) -> list[tuple[str, str]]:
         table,
     )
     return [(r["indexname"], r["indexdef"]) for r in rows]
+
+
+async def _primary_key(conn: Any, table: str) -> tuple[str, str]:
+    row = await conn.fetchrow(
+        "SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint "
+        "WHERE conrelid = $1::regclass AND contype = 'p'",
+        table,
+    )
+    return row["conname"], row["definition"]
 
 
 async def _month_partitions(conn: Any, first: date) -> None:
@@ -205,19 +221,38 @@ async def _month_partitions(conn: Any, first: date) -> None:
         await conn.execute(partitions.create_partition_sql(month))
 
 
-async def load_postgres(conn: Any, brand: Brand, years: int = 1, products: int = PRODUCTS) -> None:
+async def load_postgres(
+    conn: Any,
+    brand: Brand,
+    years: int = 1,
+    products: int = PRODUCTS,
+    log: Callable[[str], None] = lambda _: None,
+) -> None:
     """Write the sites, products, levels and ledger into a migrated PostgreSQL database
     (`years` × `products` × 20 sites × 5 movements; the as-of checkpoints to match)."""
+    clock = time.monotonic()
+
+    def phase(name: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        log(f"load: {name} in {now - clock:.1f} s")
+        clock = now
+
     await conn.execute(PG_FUNCTIONS)
     start_day = ledger_start(years=years)
     await _month_partitions(conn, start_day)
-    # A consistent set-based load: foreign keys hold by construction, and indexes are
-    # cheaper built once at the end than maintained per row.
+    # A consistent set-based load: foreign keys hold by construction, and indexes (the
+    # primary keys too: random uuids) are cheaper built once at the end than kept per row.
+    # work_mem for this session only: the checkpoints group 10 M rows.
     await conn.execute("SET session_replication_role = replica")
     await conn.execute("SET maintenance_work_mem = '512MB'")
+    await conn.execute("SET work_mem = '256MB'")
     indexes = await _secondary_indexes(conn, "stock_movements")
     for name, _ in indexes:
         await conn.execute(f'DROP INDEX "{name}"')
+    keys = {table: await _primary_key(conn, table) for table in BULK_TABLES}
+    for table, (name, _) in keys.items():
+        await conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     async with conn.transaction():
         await conn.execute(PG_SITES, brand.brand_id, SITES)
         await conn.execute(PG_PRODUCTS, brand.brand_id, products, MIN_STOCK)
@@ -233,16 +268,22 @@ async def load_postgres(conn: Any, brand: Brand, years: int = 1, products: int =
             start,
             years,
         )
+        phase("movements")
         # Rebuilt whole: the demo's own movements already have theirs.
         await conn.execute("DELETE FROM stock_level_days")
         await conn.execute(LEVEL_DAYS.format(day="(occurred_at AT TIME ZONE 'UTC')::date"))
-        for statement in PG_RESERVATIONS.split(";")[:-1]:
+        phase("as-of checkpoints")
+        reservations = PG_RESERVATIONS.format(count=min(RESERVATIONS, products))
+        for statement in reservations.split(";")[:-1]:
             args = [brand.brand_id, brand.shop, brand.user_id]
             await conn.execute(statement, *args[: 3 if "$3" in statement else 2])
+    for table, (name, definition) in keys.items():
+        await conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
     for _, definition in indexes:
         # A partitioned table's index reads "ON ONLY": built that way it would cover no
         # partition.
         await conn.execute(definition.replace(" ON ONLY ", " ON "))
+    phase("commit and ledger indexes")
     await conn.execute("SET session_replication_role = origin")
     for table in (
         "stock_movements",
@@ -255,6 +296,7 @@ async def load_postgres(conn: Any, brand: Brand, years: int = 1, products: int =
     ):
         await conn.execute(f"VACUUM ANALYZE {table}")
     await conn.execute("CHECKPOINT")
+    phase("vacuum, analyze and checkpoint")
 
 
 async def add_fresh_sites_postgres(conn: Any, brand: Brand, first: int, count: int) -> list[str]:

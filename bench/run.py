@@ -5,8 +5,10 @@
 PostgreSQL first: a fresh `stockroom_bench` database with the 1,000,000-movement data
 set (`BENCH_MOVEMENTS=10000000`: ten years of it, 10,000,000), a `stockroom serve
 --workers 2` on a free port, then per scenario pgbench (the limit) and wrk (the API), the
-profile of (a), and the one-shot jobs (f). SQLite next, for (a) and (e). Results go to
-bench/results/ (raw JSON) and BENCHMARKS.md (the table).
+profile of (a), and the one-shot jobs (f). SQLite next, for (a) and (e). Last, stock through
+time and scale (bench/through_time.py: as-of reads, backdated writes and `stockroom verify`
+at 1 M and 10 M movements side by side; BENCH_SCALE_MOVEMENTS sets the counts, empty skips
+it). Results go to bench/results/ (raw JSON) and BENCHMARKS.md (the tables).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench import data, jobs, profile, report
+from bench import data, jobs, profile, report, through_time
 from bench.drivers import run_pgbench, run_wrk
 from bench.scenarios import READS, WRITES, Context, Scenario, pg_variables, sqlite_parameters
 from bench.server import Server, peak_rss_mib, reset_peak, stockroom
@@ -53,6 +55,11 @@ MOVEMENTS = int(os.environ.get("BENCH_MOVEMENTS", str(data.MOVEMENTS)))
 LEDGER_YEARS = data.ledger_years(MOVEMENTS)
 # BENCH_KEEP_DATABASE=1 leaves the loaded database in place (drop it yourself: GBs at 10 M).
 KEEP_DATABASE = os.environ.get("BENCH_KEEP_DATABASE", "") == "1"
+# Then stock through time and scale (bench/through_time.py): the same reads, as-of reads,
+# writes and `stockroom verify` at each of these movement counts, side by side; empty skips.
+SCALE_MOVEMENTS = through_time.movement_counts(
+    os.environ.get("BENCH_SCALE_MOVEMENTS", "1000000,10000000")
+)
 # SQLite loads the same 10,000 products × 20 sites × 5 movements unless told otherwise.
 SQLITE_PRODUCTS = int(os.environ.get("BENCH_SQLITE_PRODUCTS", str(data.PRODUCTS)))
 
@@ -413,6 +420,12 @@ def main() -> None:
     raw = RESULTS / f"bench-{started:%Y%m%dT%H%M%SZ}.json"
     raw.write_text(json.dumps(results, indent=2, default=str))
     report.write_benchmarks(results, BENCH.parent / "BENCHMARKS.md")
+    if SCALE_MOVEMENTS:
+        log(f"stock through time and scale at {', '.join(f'{n:,}' for n in SCALE_MOVEMENTS)}")
+        scale = through_time.run(SCALE_MOVEMENTS, max(3, SECONDS // 4))
+        scale_raw = RESULTS / f"through-time-{started:%Y%m%dT%H%M%SZ}.json"
+        scale_raw.write_text(json.dumps(scale, indent=2))
+        through_time.write_benchmarks(scale, BENCH.parent / "BENCHMARKS.md")
     log(f"done in {results['minutes']:.1f} min: BENCHMARKS.md, {raw.relative_to(BENCH.parent)}")
 
 

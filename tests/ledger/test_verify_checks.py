@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 
 from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.db.migrate import upgrade_database
@@ -331,3 +332,69 @@ async def test_examples_stop_at_the_limit_but_the_count_is_exact(own_db: Databas
     assert len(levels.examples) == LISTED
     assert report.levels == LISTED + 1
     assert not report.ok
+
+
+async def test_a_checkpoint_on_the_wrong_days_is_found_even_when_the_level_totals_agree(
+    own_db: Database,
+) -> None:
+    brand = await create_brand_with_admin(own_db)
+    tea, cups = await create_product(brand), await create_product(brand)
+    await put_stock(brand, tea, 10)
+    await put_stock(brand, cups, 6)
+    async with own_db.transaction() as session:
+        [today] = (
+            await session.execute(
+                select(StockLevelDay.day).where(
+                    StockLevelDay.brand_id == brand.id, StockLevelDay.product_id == tea
+                )
+            )
+        ).scalars()
+    tea_day = (StockLevelDay.brand_id == brand.id) & (StockLevelDay.product_id == tea)
+    cups_day = (StockLevelDay.brand_id == brand.id) & (StockLevelDay.product_id == cups)
+
+    # tea's 10 spread over the day before and the day after: its total and its mean day
+    # are what its movements say, only the days are wrong.
+    async with own_db.transaction() as session:
+        await session.execute(delete(StockLevelDay).where(tea_day))
+        await session.execute(
+            insert(StockLevelDay),
+            [
+                {
+                    "brand_id": brand.id,
+                    "product_id": tea,
+                    "site_id": brand.site_id,
+                    "location_id": 0,
+                    "day": today + timedelta(days=shift),
+                    "quantity": 5,
+                }
+                for shift in (-1, 1)
+            ],
+        )
+    report = await verify(own_db)
+    assert failing(report) == {CHECKPOINTS: 3}
+    examples = next(c for c in report.checks if c.name == CHECKPOINTS).examples
+    by_day = {e["day"]: int(e["difference"]) for e in examples}
+    assert by_day == {
+        str(today - timedelta(days=1)): -5,
+        str(today): 10,
+        str(today + timedelta(days=1)): -5,
+    }
+
+    # cups' checkpoint moved to yesterday, and one for a level that has no movements.
+    kiosk = await create_site(brand, name="Kiosk")
+    async with own_db.transaction() as session:
+        await session.execute(
+            update(StockLevelDay).where(cups_day).values(day=today - timedelta(days=1))
+        )
+        await session.execute(
+            insert(StockLevelDay).values(
+                brand_id=brand.id,
+                product_id=cups,
+                site_id=kiosk,
+                location_id=0,
+                day=today,
+                quantity=2,
+            )
+        )
+    report = await verify(own_db)
+    assert failing(report) == {CHECKPOINTS: 3 + 2 + 1}
