@@ -16,6 +16,11 @@ def now() -> datetime:
     return _fixed if _fixed is not None else datetime.now(UTC)
 
 
+def fixed() -> datetime | None:
+    """The instant a test fixed the clock at, or None on the wall clock."""
+    return _fixed
+
+
 def set_now(moment: datetime | None) -> None:
     """Fix the clock at `moment` (aware), or give it back to the wall clock with None."""
     if moment is not None and moment.tzinfo is None:

@@ -8,10 +8,7 @@ a real admin token of a brand that has stock, on both backends.
 from __future__ import annotations
 
 import itertools
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.cli.test_cli import json_of, stockroom
 from tests.server import Server, running_server
 
 EXAMPLES = int(os.environ.get("STOCKROOM_FUZZ_EXAMPLES", "25"))
@@ -40,15 +38,7 @@ def fuzz_server(database_url: str) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def fuzz_token(database_url: str, fuzz_server: Server) -> str:
-    demo = subprocess.run(
-        [sys.executable, "-m", "stockroom.cli", "demo", "--json"],
-        env={**os.environ, "STOCKROOM_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return str(json.loads(demo.stdout)["token"])
+    return str(json_of(stockroom(database_url, "demo", "--json"))["token"])
 
 
 def test_every_operation_answers_as_documented_and_never_5xx(

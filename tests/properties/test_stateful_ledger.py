@@ -18,10 +18,7 @@ without access to the sites, and another admin — who never get the stored answ
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,6 +37,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from tests.cli.test_cli import json_of, stockroom
 from tests.server import Server, running_server
 
 EXAMPLES = int(os.environ.get("STOCKROOM_STATEFUL_EXAMPLES", "12"))
@@ -95,15 +93,7 @@ class Others:
 
 
 def _cli(database_url: str, *args: str) -> Any:
-    done = subprocess.run(
-        [sys.executable, "-m", "stockroom.cli", *args, "--json"],
-        env={**os.environ, "STOCKROOM_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return json.loads(done.stdout)
+    return json_of(stockroom(database_url, *args, "--json"))
 
 
 @pytest.fixture(scope="module")
