@@ -108,7 +108,19 @@ level AS (
 {_CTE_DAY}
 {_CTE_MOVEMENT}"""
 PRODUCT_STOCK = """
-SELECT sites.id, sites.name, stock_levels.location_id, stock_levels.on_hand
+SELECT sites.id, sites.name, stock_levels.location_id, stock_levels.on_hand,
+       CASE WHEN (stock_levels.reserved = 0) THEN 0 ELSE stock_levels.reserved - (
+         SELECT coalesce(sum(reservation_lines.remaining), 0) FROM reservation_lines
+         WHERE reservation_lines.brand_id = stock_levels.brand_id
+           AND reservation_lines.product_id = stock_levels.product_id
+           AND reservation_lines.site_id = stock_levels.site_id
+           AND reservation_lines.location_id = stock_levels.location_id
+           AND reservation_lines.active IS true AND reservation_lines.expires_at <= now())
+       END AS reserved,
+       (SELECT CAST(coalesce(sum(transfer_lines.outstanding), 0) AS BIGINT) FROM transfer_lines
+         WHERE transfer_lines.brand_id = sites.brand_id AND transfer_lines.product_id = $2
+           AND transfer_lines.destination_site_id = sites.id
+           AND transfer_lines.outstanding > 0) AS in_transit
   FROM sites LEFT OUTER JOIN stock_levels ON stock_levels.brand_id = sites.brand_id
    AND stock_levels.site_id = sites.id AND stock_levels.product_id = $2
   WHERE sites.brand_id = $1 ORDER BY sites.name, sites.id, stock_levels.location_id"""
@@ -186,7 +198,7 @@ class Bare:
     async def stock(self, product_id: str) -> list[dict[str, Any]] | None:
         assert self.pool is not None
         product = uuid.UUID(product_id)
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire() as conn:  # no transaction, as the API's read
             if await conn.fetchrow(PRODUCT_CHECK, self.brand, product) is None:
                 return None
             rows = await conn.fetch(PRODUCT_STOCK, self.brand, product)
@@ -196,6 +208,8 @@ class Bare:
                 "site_name": r[1],
                 "location_id": r[2],
                 "on_hand": r[3] or 0,
+                "reserved": r[4] or 0,
+                "in_transit": r[5],
             }
             for r in rows
         ]
@@ -206,7 +220,7 @@ class Bare:
         start = datetime.combine(date.fromisoformat(params["start_date"]), time.min, UTC)
         end = datetime.combine(date.fromisoformat(params["end_date"]), time.min, UTC)
         end += timedelta(days=1)
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire() as conn:  # no transaction, as the API's read
             if await conn.fetchrow(PRODUCT_CHECK, self.brand, product) is None:
                 return None
             total = await conn.fetchval(REPORT_COUNT, self.brand, product, start, end)
