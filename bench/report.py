@@ -106,6 +106,52 @@ def _load_table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def bare_table(rows: list[dict[str, Any]]) -> list[str]:
+    """The API beside bare endpoints doing the same SQL (bench/bare.py), same run, same wrk.
+
+    API ÷ bare is the distance to the framework; ÷ pgbench tx the distance to the database
+    (the scenario's statements in a transaction; for (a) also one CTE, the merged write).
+    CPU ms/req: the server workers' CPU time over the run per request answered.
+    """
+    lines = [
+        "| scenario | served by | req/s | p50 / p99 ms | API ÷ this | this ÷ pgbench tx "
+        "| CPU ms/req | non-2xx |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        if "skipped" in r or "bare" not in r:
+            continue
+        limit, api = r["limit"], r["api"]
+
+        def served(
+            name: str, result: dict[str, Any], ratio: str, limit: dict[str, Any] = limit
+        ) -> str:
+            share = result["throughput"] / limit["throughput"] if limit["throughput"] else None
+            return (
+                f"| | {name} | {_num(result['throughput'])} | {_ms(result)} | {ratio} "
+                f"| {_num(share, 2)} | {_num(result.get('cpu_ms_per_request'), 2)} "
+                f"| {result['non2xx']:,} |"
+            )
+
+        lines.append(
+            f"| {r['title']} | pgbench, the scenario's statements in a transaction "
+            f"| {_num(limit['throughput'])} | {_ms(limit)} | | 1.00 | | |"
+        )
+        if "limit_cte" in r:
+            cte = r["limit_cte"]
+            share = cte["throughput"] / limit["throughput"] if limit["throughput"] else None
+            lines.append(
+                f"| | pgbench, one CTE | {_num(cte['throughput'])} | {_ms(cte)} | "
+                f"| {_num(share, 2)} | | |"
+            )
+        lines.append(served("**Stockroom API**", api, "1.00"))
+        for bare in r["bare"]:
+            lines.append(
+                served(f"bare {bare['label']}", bare["api"], f"**{_num(bare['ratio'], 2)}**")
+            )
+    return lines
+
+
 def _jobs_table(jobs: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| job | limit: SQL s | API s | API / limit | API non-2xx | server RSS growth / peak MiB |",
@@ -263,6 +309,10 @@ def render(results: dict[str, Any]) -> str:
         *_load_table(postgres["rows"]),
         "",
         "Server peak RSS: the two workers' VmHWM during the 32-connection phase, summed.",
+        "",
+        "### PostgreSQL — the API beside bare endpoints doing the same SQL (bench/bare.py)",
+        "",
+        *bare_table(postgres["rows"]),
         "",
         "### PostgreSQL — one-shot jobs (f)",
         "",

@@ -33,8 +33,16 @@ from sqlalchemy.engine import make_url
 
 from bench import data, jobs, profile, report, through_time
 from bench.drivers import run_pgbench, run_wrk
-from bench.scenarios import READS, WRITES, Context, Scenario, pg_variables, sqlite_parameters
-from bench.server import Server, peak_rss_mib, reset_peak, stockroom
+from bench.scenarios import (
+    BARE,
+    READS,
+    WRITES,
+    Context,
+    Scenario,
+    pg_variables,
+    sqlite_parameters,
+)
+from bench.server import Server, cpu_seconds, peak_rss_mib, reset_peak, stockroom
 from bench.sqlite_limit import run_sqlite_limit
 
 BENCH = Path(__file__).resolve().parent
@@ -92,14 +100,19 @@ def missing_route(scenario: Scenario, routes: set[tuple[str, str]]) -> str | Non
 
 
 def measure_api(server: Server, token: str, requests_file: Path, *, read: bool) -> dict[str, Any]:
-    """wrk against the server (after a short warm-up), with the workers' peak RSS.
+    """wrk against the server (after a short warm-up), with the workers' peak RSS and CPU.
 
-    A read is also timed from one connection: its latency without queueing behind 31 others.
+    `cpu_ms_per_request`: the workers' CPU time (user + system, from /proc) over the run,
+    divided by the requests answered. A read is also timed from one connection: its latency
+    without queueing behind 31 others.
     """
     run_wrk(server.url, token, requests_file, WARM_UP_SECONDS)
     workers = server.worker_pids()
     reset_peak(workers)
+    cpu_before = cpu_seconds(workers)
     result = run_wrk(server.url, token, requests_file, SECONDS)
+    cpu = cpu_seconds(workers) - cpu_before
+    result["cpu_ms_per_request"] = cpu * 1000 / result["count"] if result["count"] else None
     result["rss_peak_mib"] = peak_rss_mib(workers)
     if read:
         alone = run_wrk(server.url, token, requests_file, ALONE_SECONDS, connections=1)
@@ -184,7 +197,51 @@ def measure_postgres(
     limit = run_pgbench(url, scenario.pgbench, variables, SECONDS)
     asyncio.run(sql(url, "CHECKPOINT"))
     api = measure_api(server, ctx.brand.token, requests_file, read=scenario in READS)
-    return row("postgresql", scenario, limit, api)
+    measured = row("postgresql", scenario, limit, api)
+    if scenario.key in BARE:
+        measured["bare"] = [
+            measure_bare(bare, ctx, url, requests_file, limit, api) for bare in BARE[scenario.key]
+        ]
+        if scenario.key == "a":
+            asyncio.run(sql(url, "CHECKPOINT"))
+            measured["limit_cte"] = run_pgbench(url, "adjustment_cte.sql", variables, SECONDS)
+    return measured
+
+
+def measure_bare(
+    bare: tuple[str, str, str],
+    ctx: Context,
+    url: str,
+    requests_file: Path,
+    limit: dict[str, Any],
+    api: dict[str, Any],
+) -> dict[str, Any]:
+    """The same request file against a bare app (bench/bare.py) served the same way."""
+    label, framework, write = bare
+    server = Server(
+        url,
+        WORKERS,
+        RESULTS / f"server-bare-{framework}-{write}.log",
+        argv=[sys.executable, "-m", "bench.bare", framework],
+        env={
+            "BENCH_BARE_BRAND": ctx.brand.brand_id,
+            "BENCH_BARE_SITE": ctx.brand.shop,
+            "BENCH_BARE_USER": ctx.brand.user_id,
+            "BENCH_BARE_WRITE": write,
+        },
+    )
+    server.start()
+    try:
+        result = measure_api(server, ctx.brand.token, requests_file, read=False)
+    finally:
+        server.stop()
+    ratio = api["throughput"] / result["throughput"] if result["throughput"] else None
+    log(
+        f"  bare {label}: {result['throughput']:.0f} req/s (API ÷ bare {ratio or 0:.2f}), "
+        f"bare ÷ limit {result['throughput'] / limit['throughput']:.2f}, "
+        f"non-2xx {result['non2xx']}"
+    )
+    return {"label": label, "framework": framework, "write": write, "api": result, "ratio": ratio}
 
 
 def run_profile(server: Server, ctx: Context, routes: set[tuple[str, str]]) -> dict[str, Any]:
@@ -405,6 +462,7 @@ def main() -> None:
     if ONLY:
         raw = RESULTS / f"bench-only-{started:%Y%m%dT%H%M%SZ}.json"
         raw.write_text(json.dumps(postgres, indent=2, default=str))
+        print("\n".join(report.bare_table(postgres["rows"])))
         log(f"only {sorted(ONLY)}: {raw.relative_to(BENCH.parent)}; BENCHMARKS.md unchanged")
         return
     sqlite = run_sqlite()

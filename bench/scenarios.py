@@ -323,3 +323,16 @@ def sqlite_parameters(ctx: Context, token_hash: str) -> dict[str, Any]:
         "product_ids": [data.hex_id(data.product_id(i)) for i in range(1, ctx.products + 1)],
         "site_ids": [data.hex_id(s) for s in brand.low_stock_sites],
     }
+
+
+# The bare endpoints (bench/bare.py) measured beside the API, per scenario:
+# (label, framework, write kind: "tx" the scenario's statements in a transaction, "cte" one).
+BARE: dict[str, list[tuple[str, str, str]]] = {
+    "a": [
+        ("FastAPI, the 4 statements in a transaction", "fastapi", "tx"),
+        ("FastAPI, one CTE", "fastapi", "cte"),
+        ("Starlette, one CTE", "starlette", "cte"),
+    ],
+    "e4": [("FastAPI, same 2 statements", "fastapi", "tx")],
+    "e1": [("FastAPI, same 3 statements", "fastapi", "tx")],
+}

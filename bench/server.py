@@ -46,8 +46,19 @@ def stockroom(
 class Server:
     """`stockroom serve --workers N`, started and stopped by the runner."""
 
-    def __init__(self, database_url: str, workers: int, log_path: Path) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        workers: int,
+        log_path: Path,
+        *,
+        argv: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """`argv` replaces `stockroom serve` (a bare app: `--port N --workers W` are added)."""
         self.database_url = database_url
+        self.argv = argv
+        self.env = env or {}
         self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -56,18 +67,12 @@ class Server:
 
     def start(self) -> None:
         log = self.log_path.open("wb")
+        command = [str(STOCKROOM), "serve", "--host", "127.0.0.1"]
+        if self.argv is not None:
+            command = [*self.argv, "--host", "127.0.0.1"]
         self.process = subprocess.Popen(
-            [
-                str(STOCKROOM),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(self.workers),
-            ],
-            env=os.environ | {"STOCKROOM_DATABASE_URL": self.database_url},
+            [*command, "--port", str(self.port), "--workers", str(self.workers)],
+            env=os.environ | {"STOCKROOM_DATABASE_URL": self.database_url} | self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -172,3 +177,17 @@ def reset_peak(pids: list[int]) -> None:
 def peak_rss_mib(pids: list[int]) -> float:
     """The servers' peak RSS since the last reset, summed over the worker processes."""
     return sum(memory_kib(pid).get("VmHWM", 0) for pid in pids) / 1024
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (utime + stime from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command name: state is field 3, so utime (14) and stime (15) are at 11, 12.
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks

@@ -2,7 +2,8 @@
 -- the API issues for it with its per-process caches warm (token → user and site → brand are
 -- answered in process, so neither is a query): the product check, the level write (+1: an
 -- upsert; −1: the conditional UPDATE that checks the stock in the same statement), the
--- movement, in one transaction. -D products=N picks among products 1..N (N=1: one hot product).
+-- movement, the level's checkpoint of the day (stock_level_days), in one transaction. Not
+-- here yet: the event row the writer's event hook adds (being reworked; re-capture after). -D products=N picks among products 1..N (N=1: one hot product).
 \set i random(1, :products)
 \set q random(0, 1) * 2 - 1
 BEGIN;
@@ -28,4 +29,8 @@ INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_i
        purchase_id, unit_cost, user_id, created_at, occurred_at)
   VALUES (gen_random_uuid(), :brand_id, 'adjustment', bench_product(:i), :site_id, NULL, :q, NULL,
           NULL, NULL, NULL, 'correction', NULL, NULL, NULL, NULL, NULL, :user_id, now(), now());
+INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
+  VALUES (:brand_id, bench_product(:i), :site_id, 0, (now() AT TIME ZONE 'UTC')::date, :q)
+  ON CONFLICT (brand_id, product_id, site_id, location_id, day)
+  DO UPDATE SET quantity = (stock_level_days.quantity + excluded.quantity);
 COMMIT;

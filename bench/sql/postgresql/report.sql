@@ -1,11 +1,11 @@
 -- (e) GET /inventory/movements?product_id=..&start_date=..&end_date=.. (30 days, page 1 of
 -- 25 with its total), as the API issues it with its token cache warm (no auth query): the
 -- product check, the count and the page. LIMIT/OFFSET are bound parameters, as the API
--- sends them (a prepared statement's generic plan does not know them).
+-- sends them (a prepared statement's generic plan does not know them). No BEGIN/COMMIT: the
+-- API sends none for this read now (db.session.read_without_transaction).
 \set i random(1, :products)
 \set per_page 25
 \set page_offset 0
-BEGIN;
 SELECT products.id FROM products WHERE products.brand_id = :brand_id AND products.id = bench_product(:i);
 SELECT count(*) AS count_1
   FROM (SELECT stock_movements.id AS id, stock_movements.brand_id AS brand_id, stock_movements.type AS type,
@@ -35,4 +35,3 @@ SELECT stock_movements.id, stock_movements.brand_id, stock_movements.type, stock
     AND stock_movements.created_at < :range_end::timestamptz
   ORDER BY stock_movements.created_at DESC, stock_movements.id DESC
   LIMIT :per_page::integer OFFSET :page_offset::integer;
-COMMIT;

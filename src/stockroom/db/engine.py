@@ -15,6 +15,9 @@ from stockroom.settings import Settings
 # Execution option that marks a session as a writer; on SQLite it takes the write lock
 # up front (BEGIN IMMEDIATE) so a read-then-write transaction never hits SQLITE_BUSY.
 WRITE = "stockroom_write"
+# An engine-wide execution option naming the connection pooler in front (read by
+# `db.session.read_without_transaction`): behind PgBouncer every statement needs a transaction.
+POOLER = "stockroom_pooler"
 
 
 def async_url(url: str) -> URL:
@@ -97,7 +100,7 @@ def _create_pooled_engine(
         "prepared_statement_name_func": _prepared_statement_name,
         "server_settings": {"application_name": application_name},
     }
-    engine = create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, execution_options={POOLER: "pgbouncer"}, **kwargs)
     assignments = ", ".join(
         f"set_config('{name}', '{value}', true)" for name, value in timeouts.items()
     )

@@ -24,7 +24,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from stockroom.db.engine import WRITE
+from stockroom.db.engine import POOLER, WRITE
 from stockroom.errors import StockroomError, Unavailable
 
 log = logging.getLogger("stockroom.db")
@@ -167,6 +167,28 @@ def open_transaction(scope: Scope) -> RequestTransaction:
     )
     scope.setdefault("state", {})[TRANSACTION_STATE] = transaction
     return transaction
+
+
+async def read_without_transaction(session: AsyncSession) -> None:
+    """Let a read on PostgreSQL send its statements without `BEGIN` and `COMMIT`.
+
+    Under READ COMMITTED (PostgreSQL's default, and ours) every statement of a transaction
+    takes its own snapshot, so a read's transaction buys no consistency: its `BEGIN` and
+    `COMMIT` are two round trips (of a stock read's five) and the work around them. A route
+    that only reads calls this before its first statement; its session then runs in
+    autocommit (the timeouts are the connection's, set at connect, so they still hold).
+
+    Left as it is: SQLite (there `BEGIN` is the read's snapshot of the WAL), PostgreSQL behind
+    PgBouncer (the timeouts are set per transaction, and a prepared statement must run on
+    the server connection it was prepared on), and a session whose transaction has begun
+    already (the pipeline looked the caller's token up in it).
+    """
+    if session.in_transaction():
+        return
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql" or bind.get_execution_options().get(POOLER):
+        return
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

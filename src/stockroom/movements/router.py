@@ -12,6 +12,7 @@ from sqlalchemy import Select
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session
 from stockroom.db.replica import ReadSession, read_engine_of
+from stockroom.db.session import read_without_transaction
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.fields import DEFAULT_PER_PAGE, LimitQuery, PageQuery, PerPageQuery
 from stockroom.http.errors import error_responses
@@ -144,6 +145,7 @@ async def list_stock_movements(
     The same rows as CSV: `exportStockMovements` (`/inventory/movements.csv`); this path
     also answers CSV to `Accept: text/csv` or `format=csv`.
     """
+    await read_without_transaction(session)  # PostgreSQL: no BEGIN/COMMIT round trips
     query = await service.movement_report_query(session, principal, filters)
     if wants_csv(request, format):
         return csv_export(request, query)

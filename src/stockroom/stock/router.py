@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
 from stockroom.db.models.base import utcnow
 from stockroom.db.replica import ReadSession
+from stockroom.db.session import read_without_transaction
 from stockroom.http.errors import error_responses
 from stockroom.http.params import WorkspaceAliasQuery
 from stockroom.ledger.timeline import as_of_instant
@@ -58,6 +59,7 @@ async def get_product_stock(
     instant by `occurred_at` (`reserved`, `in_transit` 0; `available` = on-hand).
     """
     instant = as_of_instant(as_of, utcnow())
+    await read_without_transaction(session)  # PostgreSQL: no BEGIN/COMMIT round trips
     # Serialised straight from the rows (orjson); `response_model` still documents it, and
     # tests/stock/test_product_stock_shape.py holds the answer to the model.
     stock = await service.product_stock_document(session, principal, product_id, instant)

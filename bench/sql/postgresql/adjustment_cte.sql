@@ -1,0 +1,47 @@
+-- (a) the same work as adjustment.sql in ONE statement (what the bare "one CTE" endpoint
+-- sends, bench/bare.py): the product check feeds the level write, which feeds the movement
+-- and the level's checkpoint of the day.
+-- Not what the API issues today: the bar a merged write would be measured against.
+\set i random(1, :products)
+\set q random(0, 1) * 2 - 1
+\if :q > 0
+WITH product AS (SELECT id FROM products WHERE brand_id = :brand_id AND id = bench_product(:i)),
+level AS (
+  INSERT INTO stock_levels (brand_id, product_id, site_id, location_id, on_hand, updated_at)
+    SELECT :brand_id, product.id, :site_id, 0, :q, now() FROM product
+    ON CONFLICT (brand_id, product_id, site_id, location_id)
+    DO UPDATE SET on_hand = (stock_levels.on_hand + excluded.on_hand), updated_at = excluded.updated_at
+    RETURNING stock_levels.on_hand),
+day AS (
+  INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
+    SELECT :brand_id, bench_product(:i), :site_id, 0, (now() AT TIME ZONE 'UTC')::date, :q FROM level
+    ON CONFLICT (brand_id, product_id, site_id, location_id, day)
+    DO UPDATE SET quantity = (stock_level_days.quantity + excluded.quantity))
+INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
+       destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
+       purchase_id, unit_cost, user_id, created_at, occurred_at)
+  SELECT gen_random_uuid(), :brand_id, 'adjustment', bench_product(:i), :site_id, NULL, :q, NULL,
+         NULL, NULL, NULL, 'correction', NULL, NULL, NULL, NULL, NULL, :user_id, now(), now() FROM level
+  RETURNING id, created_at, (SELECT on_hand FROM level);
+\else
+WITH product AS (SELECT id FROM products WHERE brand_id = :brand_id AND id = bench_product(:i)),
+level AS (
+  UPDATE stock_levels SET on_hand = (stock_levels.on_hand + :q), updated_at = now()
+    WHERE stock_levels.brand_id = :brand_id AND stock_levels.product_id IN (SELECT id FROM product)
+      AND stock_levels.site_id = :site_id AND stock_levels.location_id = 0
+      AND (stock_levels.on_hand + :q >= 0
+           OR (SELECT sites.allow_negative_stock FROM sites
+               WHERE sites.id = :site_id AND sites.brand_id = :brand_id) IS true)
+    RETURNING stock_levels.on_hand),
+day AS (
+  INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
+    SELECT :brand_id, bench_product(:i), :site_id, 0, (now() AT TIME ZONE 'UTC')::date, :q FROM level
+    ON CONFLICT (brand_id, product_id, site_id, location_id, day)
+    DO UPDATE SET quantity = (stock_level_days.quantity + excluded.quantity))
+INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
+       destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
+       purchase_id, unit_cost, user_id, created_at, occurred_at)
+  SELECT gen_random_uuid(), :brand_id, 'adjustment', bench_product(:i), :site_id, NULL, :q, NULL,
+         NULL, NULL, NULL, 'correction', NULL, NULL, NULL, NULL, NULL, :user_id, now(), now() FROM level
+  RETURNING id, created_at, (SELECT on_hand FROM level);
+\endif
