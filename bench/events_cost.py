@@ -5,8 +5,9 @@
 A fresh PostgreSQL database (`stockroom_events_cost`, dropped after) with one brand and
 1,000 products; the app in process (httpx ASGITransport, 16 concurrent clients) posts
 single-line ±1 adjustments on random products. Rounds alternate "with events" (the code
-as it is) and "without" (the writer's event hook replaced by a no-op for the round), so a
-machine whose load changes meanwhile hurts both alike. Prints req/s per round and the cost.
+as it is) and "without" (the writer's event hook replaced for the round by a plain INSERT
+of the movements, what the writer did before it had events), so a machine whose load
+changes meanwhile hurts both alike. Prints req/s per round and the cost.
 """
 
 from __future__ import annotations
@@ -16,17 +17,22 @@ import os
 import random
 import statistics
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
 import httpx
+from sqlalchemy import insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 from tests.factories import Database, create_brand_with_admin, create_product, put_stock
 
 import stockroom.ledger.writer as writer
 from stockroom.app import create_app
+from stockroom.db.core import execute_core
 from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.db.migrate import upgrade_database
+from stockroom.db.models import StockMovement
 from stockroom.settings import Settings
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -46,8 +52,16 @@ async def _admin(statement: str) -> None:
         await conn.close()
 
 
-async def _no_events(*_: Any, **__: Any) -> None:
-    return None
+async def _no_events(
+    session: AsyncSession,
+    _brand_id: Any,
+    movements: Sequence[Mapping[str, Any]],
+    *_: Any,
+    insert_movements: bool = False,
+) -> None:
+    """The writer's hook without events: the movements alone, as one INSERT."""
+    if insert_movements and movements:
+        await execute_core(session, insert(StockMovement.__table__), list(movements))
 
 
 async def _round(client: httpx.AsyncClient, headers: dict[str, str], products: list[Any]) -> float:
