@@ -82,8 +82,10 @@ typecheck: install
 
 check: lint typecheck test
 
-# The API against the raw-SQL limit on PostgreSQL and SQLite; writes BENCHMARKS.md (~15 min).
-# BENCH_SECONDS (20) sets each load phase; BENCH_POSTGRES_URL the server to use.
+# The API against the raw-SQL limit on PostgreSQL and SQLite, then the events' cost to an
+# adjustment (bench.events_cost) and 10,000 webhook deliveries (bench.webhooks) on PostgreSQL;
+# writes BENCHMARKS.md (~20 min). BENCH_SECONDS (20) sets each load phase; BENCH_POSTGRES_URL
+# the server to use; BENCH_ONLY=events runs the events' two alone.
 bench: install
 	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	@command -v pgbench >/dev/null || { echo "bench: pgbench not found (it ships with PostgreSQL)"; exit 1; }

@@ -7,7 +7,10 @@ A fresh PostgreSQL database (`stockroom_events_cost`, dropped after) with one br
 single-line ±1 adjustments on random products. Rounds alternate "with events" (the code
 as it is) and "without" (the writer's event hook replaced for the round by a plain INSERT
 of the movements, what the writer did before it had events), so a machine whose load
-changes meanwhile hurts both alike. Prints req/s per round and the cost.
+changes meanwhile hurts both alike. Prints req/s per round and the cost: the median over
+the rounds of each pair's cost (a "with" round against the "without" round right after it),
+and, for comparison with older runs, the cost of the two medians. `make bench` runs it
+(bench/run.py) and writes the figures into BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -64,7 +67,10 @@ async def _no_events(
         await execute_core(session, insert(StockMovement.__table__), list(movements))
 
 
-async def _round(client: httpx.AsyncClient, headers: dict[str, str], products: list[Any]) -> float:
+async def _round(
+    client: httpx.AsyncClient, headers: dict[str, str], products: list[Any]
+) -> tuple[float, float]:
+    """req/s, and this process's CPU milliseconds per request (client and app together)."""
     done = 0
     deadline = time.monotonic() + SECONDS
     rng = random.Random()
@@ -77,15 +83,17 @@ async def _round(client: httpx.AsyncClient, headers: dict[str, str], products: l
             assert response.status_code == 201, response.text
             done += 1
 
-    start = time.monotonic()
+    start, cpu = time.monotonic(), time.process_time()
     await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
-    return done / (time.monotonic() - start)
+    return done / (time.monotonic() - start), 1000 * (time.process_time() - cpu) / max(done, 1)
 
 
-async def main() -> None:
+async def measure() -> dict[str, Any]:
+    """The rounds' req/s with and without events, and the cost (see the module's docstring)."""
     await _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
     await _admin(f'CREATE DATABASE "{DATABASE}"')
     url = make_url(ADMIN_URL).set(database=DATABASE).render_as_string(False)
+    load_average = os.getloadavg()
     try:
         await asyncio.to_thread(upgrade_database, url)
         settings = Settings(database_url=url, pool_size=CLIENTS, pool_max_overflow=4)
@@ -98,27 +106,58 @@ async def main() -> None:
         await engine.dispose()
         app = create_app(settings)
         hook = writer.record_ledger_events
-        results: dict[str, list[float]] = {"with events": [], "without": []}
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://b") as client:
-                await _round(client, brand.admin.headers, products)  # warm up
-                for _ in range(ROUNDS):
-                    for name in results:
-                        writer.record_ledger_events = hook if name == "with events" else _no_events  # type: ignore[assignment]
-                        rate = await _round(client, brand.admin.headers, products)
-                        results[name].append(rate)
-                        print(f"{name:12} {rate:8.1f} req/s", flush=True)
-        writer.record_ledger_events = hook
-        with_events = statistics.median(results["with events"])
-        without = statistics.median(results["without"])
-        print(
-            f"median: with events {with_events:.1f} req/s, without {without:.1f} req/s; "
-            f"cost {100 * (1 - with_events / without):.1f} %"
-        )
+        rounds: dict[str, list[float]] = {"with events": [], "without": []}
+        cpu: dict[str, list[float]] = {"with events": [], "without": []}
+        try:
+            async with app.router.lifespan_context(app):
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://b") as client:
+                    await _round(client, brand.admin.headers, products)  # warm up
+                    for _ in range(ROUNDS):
+                        for name in rounds:
+                            writer.record_ledger_events = (
+                                hook if name == "with events" else _no_events
+                            )
+                            rate, ms = await _round(client, brand.admin.headers, products)
+                            rounds[name].append(rate)
+                            cpu[name].append(ms)
+                            print(f"{name:12} {rate:8.1f} req/s {ms:6.2f} ms CPU/req", flush=True)
+        finally:
+            writer.record_ledger_events = hook
     finally:
         await _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    with_events = statistics.median(rounds["with events"])
+    without = statistics.median(rounds["without"])
+    # Each "with" round against the "without" round right after it: the load of a shared
+    # machine drifts less within a pair than over the run.
+    pairs = [1 - w / o for w, o in zip(rounds["with events"], rounds["without"], strict=True)]
+    return {
+        "rounds": ROUNDS,
+        "seconds": SECONDS,
+        "clients": CLIENTS,
+        "load_average": [round(x, 1) for x in load_average],
+        "with_events": rounds["with events"],
+        "without": rounds["without"],
+        "median_with_events": with_events,
+        "median_without": without,
+        "cost_of_medians_percent": 100 * (1 - with_events / without),
+        "cost_percent": 100 * statistics.median(pairs),
+        # The Python side alone, as CPU time (less bent by a loaded machine than req/s).
+        "cpu_ms_with_events": statistics.median(cpu["with events"]),
+        "cpu_ms_without": statistics.median(cpu["without"]),
+    }
+
+
+def main() -> None:
+    result = asyncio.run(measure())
+    print(
+        f"median: with events {result['median_with_events']:.1f} req/s, without "
+        f"{result['median_without']:.1f} req/s; cost of the medians "
+        f"{result['cost_of_medians_percent']:.1f} %, median of the pairs' costs "
+        f"{result['cost_percent']:.1f} %; this process's CPU per request "
+        f"{result['cpu_ms_with_events']:.2f} vs {result['cpu_ms_without']:.2f} ms"
+    )
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

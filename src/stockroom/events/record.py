@@ -107,13 +107,15 @@ async def record_ledger_events(
     """
     moved = [(key, delta) for key, delta in available_changes.items() if delta]
     data = [Movement.model_validate(row).model_dump_json() for row in movements]
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if len(data) + len(moved) <= CHUNK and (postgres or not insert_movements):
-        carried = movements if insert_movements else ()
-        await _insert_ledger_events(session, brand_id, data, moved, now, carried)
+    fits = len(data) + len(moved) <= CHUNK
+    if fits and insert_movements and session.get_bind().dialect.name == "postgresql":
+        await _insert_ledger_events(session, brand_id, data, moved, now, movements)
         return
     if insert_movements and movements:
         await execute_core(session, insert(stock_movements), list(movements))
+    if fits:
+        await _insert_ledger_events(session, brand_id, data, moved, now, ())
+        return
     # A large write (an import, a count of a whole site): statements within the databases'
     # bound-parameter limits, the movements' events first, in order, then the crossings.
     for start in range(0, len(data), CHUNK):
