@@ -30,8 +30,8 @@ from stockroom.brands.service import create_brand
 from stockroom.cli.common import operator
 from stockroom.db.engine import WRITE, create_engine, create_sessionmaker
 from stockroom.db.migrate import upgrade_database
-from stockroom.db.models import Event
-from stockroom.db.models.base import utcnow
+from stockroom.events.feed import number_events
+from stockroom.events.record import record_events
 from stockroom.settings import Settings
 from stockroom.webhooks import service
 from stockroom.webhooks.delivery import WebhookSender
@@ -118,19 +118,22 @@ async def bench(url: str, backend: str, events: int) -> dict[str, Any]:
                 settings,
             )
             await session.commit()
+        # Through the outbox, as the services write them, then numbered as the feed does.
+        for start in range(0, events, 1000):
+            async with sessionmaker() as session:
+                await session.connection(execution_options={WRITE: True})
+                await record_events(
+                    session,
+                    brand.id,
+                    [
+                        ("movement.created", {"quantity": -1, "product_id": str(uuid.uuid4())})
+                        for _ in range(start, min(events, start + 1000))
+                    ],
+                )
+                await session.commit()
         async with sessionmaker() as session:
             await session.connection(execution_options={WRITE: True})
-            for position in range(1, events + 1):
-                session.add(
-                    Event(
-                        brand_id=brand.id,
-                        id=uuid.uuid4(),
-                        position=position,
-                        type="movement.created",
-                        data={"quantity": -1, "product_id": str(uuid.uuid4())},
-                        created_at=utcnow(),
-                    )
-                )
+            await number_events(session, brand.id, limit=events)
             await session.commit()
         sender = WebhookSender(sessionmaker, settings)
         started = time.perf_counter()
