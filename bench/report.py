@@ -65,7 +65,14 @@ def machine(postgres_version: str, load_average: tuple[float, float, float]) -> 
 def command() -> str:
     overrides = [
         f"{name}={os.environ[name]}"
-        for name in ("BENCH_SECONDS", "BENCH_SQLITE_PRODUCTS")
+        for name in (
+            "BENCH_SECONDS",
+            "BENCH_SQLITE_PRODUCTS",
+            "BENCH_ONLY",
+            "EVENTS_COST_ROUNDS",
+            "EVENTS_COST_SECONDS",
+            "BENCH_WEBHOOK_EVENTS",
+        )
         if name in os.environ
     ]
     return " ".join([*overrides, "make bench"])
@@ -321,7 +328,8 @@ def render_events(results: dict[str, Any]) -> str:
     lines = [
         EVENTS_BEGIN,
         "",
-        f"**Run** {when} UTC (`make bench`; load average {load} when it began).",
+        f"**Run** {when} UTC, `{results.get('command', 'make bench')}` (load average {load} "
+        "when it began, on 2 cores shared with other work: see the caveat below).",
         "",
         "| figure | value |",
         "| --- | ---: |",

@@ -411,7 +411,11 @@ def main() -> None:
     started, load_average = datetime.now(UTC), os.getloadavg()
     log(f"{SECONDS} s per load phase, {WORKERS} workers, results in {RESULTS}")
     if {"events"} == ONLY:
-        results = {"started": started.isoformat(), "events": run_events()}
+        results = {
+            "started": started.isoformat(),
+            "command": report.command(),
+            "events": run_events(),
+        }
         raw = RESULTS / f"bench-events-{started:%Y%m%dT%H%M%SZ}.json"
         raw.write_text(json.dumps(results, indent=2, default=str))
         report.write_events(results, BENCH.parent / "BENCHMARKS.md")
