@@ -82,10 +82,12 @@ typecheck: install
 
 check: lint typecheck test
 
-# The API against the raw-SQL limit on PostgreSQL and SQLite, then stock through time and scale
-# (as-of, backdated writes, verify at 1 M and 10 M movements); writes BENCHMARKS.md (~30 min).
-# BENCH_SECONDS (20) sets each load phase; BENCH_POSTGRES_URL the server to use;
-# BENCH_SCALE_MOVEMENTS (1000000,10000000) the counts of the scale part (empty skips it).
+# The API against the raw-SQL limit on PostgreSQL and SQLite, the events' cost to an adjustment
+# (bench.events_cost) and 10,000 webhook deliveries (bench.webhooks), then stock through time
+# and scale (as-of, backdated writes, verify at 1 M and 10 M movements); writes BENCHMARKS.md
+# (~35 min). BENCH_SECONDS (20) sets each load phase; BENCH_POSTGRES_URL the server to use;
+# BENCH_ONLY=events runs the events' two alone; BENCH_SCALE_MOVEMENTS (1000000,10000000) the
+# counts of the scale part (empty skips it).
 bench: install
 	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	@command -v pgbench >/dev/null || { echo "bench: pgbench not found (it ships with PostgreSQL)"; exit 1; }

@@ -65,7 +65,14 @@ def machine(postgres_version: str, load_average: tuple[float, float, float]) -> 
 def command() -> str:
     overrides = [
         f"{name}={os.environ[name]}"
-        for name in ("BENCH_SECONDS", "BENCH_SQLITE_PRODUCTS")
+        for name in (
+            "BENCH_SECONDS",
+            "BENCH_SQLITE_PRODUCTS",
+            "BENCH_ONLY",
+            "EVENTS_COST_ROUNDS",
+            "EVENTS_COST_SECONDS",
+            "BENCH_WEBHOOK_EVENTS",
+        )
         if name in os.environ
     ]
     return " ".join([*overrides, "make bench"])
@@ -354,6 +361,57 @@ the scripts in `bench/sql/` and `bench/wrk/`.
 """
 
 
+EVENTS_BEGIN = "<!-- bench:events:begin — written by `make bench`; edit outside these markers -->"
+EVENTS_END = "<!-- bench:events:end -->"
+EVENTS_COST_TARGET = 15.0
+
+
+def render_events(results: dict[str, Any]) -> str:
+    """The events' figures of a run (issue 13): their cost to an adjustment, and delivery."""
+    when = str(results.get("started", ""))[:16].replace("T", " ")
+    cost, delivery = results["events"]["cost"], results["events"]["delivery"]
+    load = " ".join(f"{x:.1f}" for x in cost["load_average"])
+    pairs = ", ".join(
+        f"{w:.0f}/{o:.0f}" for w, o in zip(cost["with_events"], cost["without"], strict=True)
+    )
+    met = cost["cost_percent"] <= EVENTS_COST_TARGET
+    lines = [
+        EVENTS_BEGIN,
+        "",
+        f"**Run** {when} UTC, `{results.get('command', 'make bench')}` (load average {load} "
+        "when it began, on 2 cores shared with other work: see the caveat below).",
+        "",
+        "| figure | value |",
+        "| --- | ---: |",
+        f"| adjustments with events, req/s (median of {cost['rounds']} rounds of "
+        f"{cost['seconds']:g} s) | {cost['median_with_events']:.1f} |",
+        f"| without, req/s (median) | {cost['median_without']:.1f} |",
+        f"| **cost of the events** (median of the pairs' costs) | "
+        f"**{cost['cost_percent']:.1f} %** {_mark(met)} (≤ {EVENTS_COST_TARGET:g} %) |",
+        f"| cost of the two medians | {cost['cost_of_medians_percent']:.1f} % |",
+        f"| CPU of the bench's process per adjustment, with / without events (median) | "
+        f"{cost['cpu_ms_with_events']:.2f} / {cost['cpu_ms_without']:.2f} ms |",
+        f"| {delivery['events']:,} events delivered to one endpoint ({delivery['backend']}) | "
+        f"{delivery['seconds']:.1f} s, {delivery['events_per_second']:.0f} events/s |",
+        "",
+        f"Rounds, with/without req/s in pairs: {pairs}.",
+        "",
+        EVENTS_END,
+    ]
+    return "\n".join(lines)
+
+
+def write_events(results: dict[str, Any], path: Path) -> None:
+    """Put the events' figures between their markers in BENCHMARKS.md (appended if missing)."""
+    generated = render_events(results)
+    text = path.read_text() if path.exists() else HEADER
+    if EVENTS_BEGIN not in text or EVENTS_END not in text:
+        text = text.rstrip() + "\n\n" + EVENTS_BEGIN + "\n" + EVENTS_END + "\n"
+    head, rest = text.split(EVENTS_BEGIN, 1)
+    tail = rest.split(EVENTS_END, 1)[1]
+    path.write_text(head + generated + tail)
+
+
 def write_benchmarks(results: dict[str, Any], path: Path) -> None:
     generated = render(results)
     text = path.read_text() if path.exists() else HEADER + BEGIN + "\n" + END + "\n"
@@ -370,4 +428,7 @@ if __name__ == "__main__":
     import sys
 
     saved = json.loads(Path(sys.argv[1]).read_text())
-    write_benchmarks(saved, Path(__file__).resolve().parent.parent / "BENCHMARKS.md")
+    target = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+    write_benchmarks(saved, target)
+    if "events" in saved:
+        write_events(saved, target)

@@ -5,10 +5,13 @@
 PostgreSQL first: a fresh `stockroom_bench` database with the 1,000,000-movement data
 set (`BENCH_MOVEMENTS=10000000`: ten years of it, 10,000,000), a `stockroom serve
 --workers 2` on a free port, then per scenario pgbench (the limit) and wrk (the API), the
-profile of (a), and the one-shot jobs (f). SQLite next, for (a) and (e). Last, stock through
-time and scale (bench/through_time.py: as-of reads, backdated writes and `stockroom verify`
-at 1 M and 10 M movements side by side; BENCH_SCALE_MOVEMENTS sets the counts, empty skips
-it). Results go to bench/results/ (raw JSON) and BENCHMARKS.md (the tables).
+profile of (a), and the one-shot jobs (f). SQLite next, for (a) and (e). Then the events
+(PostgreSQL): what writing them costs an adjustment (bench.events_cost) and the delivery of
+10,000 of them to a local receiver (bench.webhooks); `BENCH_ONLY=events` runs only those two
+and writes only their part of BENCHMARKS.md. Last, stock through time and scale
+(bench/through_time.py: as-of reads, backdated writes and `stockroom verify` at 1 M and 10 M
+movements side by side; BENCH_SCALE_MOVEMENTS sets the counts, empty skips it). Results go to
+bench/results/ (raw JSON) and BENCHMARKS.md (the tables).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench import data, jobs, profile, report, through_time
+from bench import data, events_cost, jobs, profile, report, through_time, webhooks
 from bench.drivers import run_pgbench, run_wrk
 from bench.scenarios import (
     BARE,
@@ -451,6 +454,19 @@ def check_tools() -> None:
         )
 
 
+def run_events() -> dict[str, Any]:
+    """Issue 13: what writing the events costs an adjustment (bench.events_cost, PostgreSQL)
+    and the delivery of BENCH_WEBHOOK_EVENTS (10,000) events to a local receiver
+    (bench.webhooks, PostgreSQL)."""
+    log(f"events: their cost to an adjustment ({events_cost.ROUNDS} pairs of rounds)")
+    cost = asyncio.run(events_cost.measure())
+    log(f"events: cost {cost['cost_percent']:.1f} %")
+    log(f"webhooks: {webhooks.EVENTS:,} events to one endpoint on PostgreSQL")
+    delivery = webhooks.run("postgres", webhooks.EVENTS)
+    log(f"webhooks: {delivery['seconds']} s, {delivery['events_per_second']} events/s")
+    return {"cost": cost, "delivery": delivery}
+
+
 def main() -> None:
     # A stopped run still stops its server and drops its database (the `finally`s).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -458,6 +474,17 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     started, load_average = datetime.now(UTC), os.getloadavg()
     log(f"{SECONDS} s per load phase, {WORKERS} workers, results in {RESULTS}")
+    if {"events"} == ONLY:
+        results = {
+            "started": started.isoformat(),
+            "command": report.command(),
+            "events": run_events(),
+        }
+        raw = RESULTS / f"bench-events-{started:%Y%m%dT%H%M%SZ}.json"
+        raw.write_text(json.dumps(results, indent=2, default=str))
+        report.write_events(results, BENCH.parent / "BENCHMARKS.md")
+        log(f"events only: BENCHMARKS.md (its events part), {raw.relative_to(BENCH.parent)}")
+        return
     postgres = run_postgres()
     if ONLY:
         raw = RESULTS / f"bench-only-{started:%Y%m%dT%H%M%SZ}.json"
@@ -466,6 +493,7 @@ def main() -> None:
         log(f"only {sorted(ONLY)}: {raw.relative_to(BENCH.parent)}; BENCHMARKS.md unchanged")
         return
     sqlite = run_sqlite()
+    events = run_events()
     results = {
         "started": started.isoformat(),
         "minutes": (datetime.now(UTC) - started).total_seconds() / 60,
@@ -474,10 +502,12 @@ def main() -> None:
         "command": report.command(),
         "postgresql": postgres,
         "sqlite": sqlite,
+        "events": events,
     }
     raw = RESULTS / f"bench-{started:%Y%m%dT%H%M%SZ}.json"
     raw.write_text(json.dumps(results, indent=2, default=str))
     report.write_benchmarks(results, BENCH.parent / "BENCHMARKS.md")
+    report.write_events(results, BENCH.parent / "BENCHMARKS.md")
     if SCALE_MOVEMENTS:
         log(f"stock through time and scale at {', '.join(f'{n:,}' for n in SCALE_MOVEMENTS)}")
         scale = through_time.run(SCALE_MOVEMENTS, max(3, SECONDS // 4))

@@ -6,7 +6,10 @@
 The delivery job is the worker's own (`WebhookSender`, run in rounds as `stockroom worker`
 does) against a real HTTP/1.1 keep-alive receiver on 127.0.0.1 that answers 204. One endpoint
 is the worst case for throughput: its events go one at a time, in order. The events are put
-in the (stand-in) feed first; the time is from the first round to the last event received.
+in the feed first (numbered, as `GET /events` would); the time is from the first round to
+the last event received. A PostgreSQL database is made for the run and dropped after it.
+`make bench` runs it on PostgreSQL with 10,000 events (bench/run.py) and writes the figures
+into BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from stockroom.brands.service import create_brand
 from stockroom.cli.common import operator
 from stockroom.db.engine import WRITE, create_engine, create_sessionmaker
 from stockroom.db.migrate import upgrade_database
-from stockroom.db.models import Event
-from stockroom.db.models.base import utcnow
+from stockroom.events.feed import number_events
+from stockroom.events.record import record_events
 from stockroom.settings import Settings
 from stockroom.webhooks import service
 from stockroom.webhooks.delivery import WebhookSender
@@ -75,25 +78,26 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.port}/hooks"
 
 
-def database_url(tmp: Path) -> str:
-    if BACKEND == "sqlite":
-        return f"sqlite:///{tmp / 'webhooks.db'}"
+async def _admin(statement: str) -> None:
+    conn = await asyncpg.connect(
+        make_url(ADMIN_URL).set(drivername="postgresql").render_as_string(False)
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def database_url(tmp: Path, backend: str) -> tuple[str, str | None]:
+    """The run's database URL, and the PostgreSQL database to drop after (None on SQLite)."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'webhooks.db'}", None
     name = f"stockroom_bench_webhooks_{uuid.uuid4().hex[:8]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(
-            make_url(ADMIN_URL).set(drivername="postgresql").render_as_string(False)
-        )
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False), name
 
 
-async def bench(url: str) -> dict[str, Any]:
+async def bench(url: str, backend: str, events: int) -> dict[str, Any]:
     settings = Settings(
         database_url=url,
         webhook_allow_private=True,
@@ -114,25 +118,28 @@ async def bench(url: str) -> dict[str, Any]:
                 settings,
             )
             await session.commit()
+        # Through the outbox, as the services write them, then numbered as the feed does.
+        for start in range(0, events, 1000):
+            async with sessionmaker() as session:
+                await session.connection(execution_options={WRITE: True})
+                await record_events(
+                    session,
+                    brand.id,
+                    [
+                        ("movement.created", {"quantity": -1, "product_id": str(uuid.uuid4())})
+                        for _ in range(start, min(events, start + 1000))
+                    ],
+                )
+                await session.commit()
         async with sessionmaker() as session:
             await session.connection(execution_options={WRITE: True})
-            for position in range(1, EVENTS + 1):
-                session.add(
-                    Event(
-                        brand_id=brand.id,
-                        id=uuid.uuid4(),
-                        position=position,
-                        type="movement.created",
-                        data={"quantity": -1, "product_id": str(uuid.uuid4())},
-                        created_at=utcnow(),
-                    )
-                )
+            await number_events(session, brand.id, limit=events)
             await session.commit()
         sender = WebhookSender(sessionmaker, settings)
         started = time.perf_counter()
         rounds = 0
         try:
-            while receiver.count < EVENTS:
+            while receiver.count < events:
                 await sender.run_once()
                 rounds += 1
         finally:
@@ -141,21 +148,31 @@ async def bench(url: str) -> dict[str, Any]:
     finally:
         await engine.dispose()
     return {
-        "backend": BACKEND,
-        "events": EVENTS,
+        "backend": backend,
+        "events": events,
         "received": receiver.count,
         "seconds": round(seconds, 2),
-        "events_per_second": round(EVENTS / seconds, 1),
+        "events_per_second": round(events / seconds, 1),
         "rounds": rounds,
     }
 
 
-def main() -> None:
+def run(backend: str = BACKEND, events: int = EVENTS) -> dict[str, Any]:
+    """Deliver `events` events to one endpoint on `backend` ("sqlite" or "postgres"), timed."""
+    load_average = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="stockroom-bench-webhooks-") as tmp:
-        url = database_url(Path(tmp))
-        upgrade_database(url)
-        result = asyncio.run(bench(url))
-    print(result)
+        url, database = database_url(Path(tmp), backend)
+        try:
+            upgrade_database(url)
+            result = asyncio.run(bench(url, backend, events))
+        finally:
+            if database is not None:
+                asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    return result | {"load_average": [round(x, 1) for x in load_average]}
+
+
+def main() -> None:
+    print(run())
 
 
 if __name__ == "__main__":

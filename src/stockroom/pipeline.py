@@ -182,11 +182,19 @@ class RequestPipeline:
                 principal,
                 _header(headers, b"x-site-id"),
             )
-            started = await calls.begin(sessionmaker, principal, key, fingerprint)
+            started = await calls.begin(
+                sessionmaker,
+                principal,
+                key,
+                fingerprint,
+                settings=scope["app"].state.settings,
+                state=scope["state"],
+            )
             if isinstance(started, calls.Replay):
-                await send_json(
-                    send, started.status_code, started.body, [(b"idempotent-replayed", b"true")]
-                )
+                extra = [(b"idempotent-replayed", b"true")]
+                if started.sealed:  # it carries a secret
+                    extra.append((b"cache-control", b"no-store"))
+                await send_json(send, started.status_code, started.body, extra)
                 return None
             # Stored with the answer in the request's transaction; released if not committed.
             transaction.before_commit(started.store, after_rollback=started.release)

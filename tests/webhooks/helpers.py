@@ -69,6 +69,9 @@ class Receiver:
     # Only every `fail_every`-th new event (in arrival order) is failed `fail_first` times.
     fail_every: int = 1
     delay_seconds: float = 0.0
+    # While `hold` is set, a request is kept unanswered (after `arrived` is set) until it clears.
+    hold: threading.Event = field(default_factory=threading.Event)
+    arrived: threading.Event = field(default_factory=threading.Event)
     seen: list[Seen] = field(default_factory=list)
     tries: dict[str, int] = field(default_factory=dict)
     ordinal: dict[str, int] = field(default_factory=dict)
@@ -99,6 +102,10 @@ class Receiver:
                     receiver.tries[event_id] = tries
                     chosen = receiver.ordinal[event_id] % receiver.fail_every == 0
                 status = 500 if chosen and tries <= receiver.fail_first else 204
+                if receiver.hold.is_set():
+                    receiver.arrived.set()
+                    while receiver.hold.is_set():
+                        time.sleep(0.01)
                 if receiver.delay_seconds:
                     time.sleep(receiver.delay_seconds)
                 with receiver.lock:

@@ -9,13 +9,15 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
 from stockroom.app import create_app
 from stockroom.auth.principal import Role
-from stockroom.db.models import WebhookEndpoint
+from stockroom.db.models import IdempotencyKey, WebhookEndpoint
 from stockroom.settings import Settings
+from stockroom.webhooks.secrets import decrypt_secret
 from tests.factories import Brand, Database, create_brand_with_admin, create_caller
 
 LOOPBACK = "http://127.0.0.1:9/hooks"  # the discard port: nothing listens, nothing is sent
@@ -72,6 +74,82 @@ async def test_rotating_gives_a_new_secret_once(client: httpx.AsyncClient, brand
     assert rotated.status_code == 200, rotated.text
     assert rotated.json()["secret"].startswith("whsec_")
     assert rotated.json()["secret"] != created["secret"]
+
+
+async def _stored_answer(db: Database, brand: Brand, key: str) -> bytes:
+    async with db.sessionmaker() as session:
+        stored = (
+            await session.execute(
+                select(IdempotencyKey.response_body).where(
+                    IdempotencyKey.brand_id == brand.id, IdempotencyKey.key == key
+                )
+            )
+        ).scalar_one()
+    assert stored is not None
+    return bytes(stored)
+
+
+async def test_a_replayed_create_answers_the_same_secret_and_never_stores_it_in_plaintext(
+    client: httpx.AsyncClient, brand: Brand, db: Database
+) -> None:
+    key = {"Idempotency-Key": f"create-{uuid.uuid4()}"}
+    body = {"url": LOOPBACK, "events": ["*"]}
+    first = await client.post("/webhooks", headers=brand.admin.headers | key, json=body)
+    again = await client.post("/webhooks", headers=brand.admin.headers | key, json=body)
+    assert first.status_code == again.status_code == 201, first.text + again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    # The client that lost the first answer gets the secret it needs, and one endpoint only.
+    assert again.json() == first.json()
+    assert first.headers["cache-control"] == again.headers["cache-control"] == "no-store"
+    listed = await client.get("/webhooks", headers=brand.admin.headers)
+    assert [w["id"] for w in listed.json()["data"]] == [first.json()["id"]]
+    stored = await _stored_answer(db, brand, key["Idempotency-Key"])
+    secret = first.json()["secret"]
+    assert b"whsec_" not in stored
+    assert secret.removeprefix("whsec_").encode() not in stored
+    assert first.json()["id"].encode() not in stored  # the whole answer is encrypted
+
+
+async def test_a_replayed_rotation_rotates_once_and_keeps_the_secret_encrypted(
+    client: httpx.AsyncClient, brand: Brand, db: Database, settings: Settings
+) -> None:
+    created = await create(client, brand)
+    key = {"Idempotency-Key": f"rotate-{uuid.uuid4()}"}
+    path = f"/webhooks/{created['id']}/rotate-secret"
+    first = await client.post(path, headers=brand.admin.headers | key)
+    again = await client.post(path, headers=brand.admin.headers | key)
+    assert first.status_code == again.status_code == 200, first.text + again.text
+    assert again.json()["secret"] == first.json()["secret"] != created["secret"]
+    async with db.sessionmaker() as session:
+        encrypted = (
+            await session.execute(
+                select(WebhookEndpoint.secret_encrypted).where(
+                    WebhookEndpoint.id == uuid.UUID(created["id"])
+                )
+            )
+        ).scalar_one()
+    # Rotated once: the endpoint signs with the secret both answers show.
+    assert decrypt_secret(settings, encrypted) == first.json()["secret"]
+    stored = await _stored_answer(db, brand, key["Idempotency-Key"])
+    assert b"whsec_" not in stored
+    assert first.json()["secret"].removeprefix("whsec_").encode() not in stored
+
+
+async def test_a_stored_secret_answer_is_not_replayed_once_the_secret_key_changed(
+    client: httpx.AsyncClient, brand: Brand, settings: Settings
+) -> None:
+    key = {"Idempotency-Key": f"create-{uuid.uuid4()}"}
+    body = {"url": LOOPBACK, "events": ["*"]}
+    first = await client.post("/webhooks", headers=brand.admin.headers | key, json=body)
+    assert first.status_code == 201, first.text
+    other = create_app(settings.model_copy(update={"secret_key": Fernet.generate_key().decode()}))
+    async with other.router.lifespan_context(other):
+        transport = httpx.ASGITransport(app=other, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://stockroom.test") as c:
+            again = await c.post("/webhooks", headers=brand.admin.headers | key, json=body)
+    assert again.status_code == 422, again.text
+    assert again.json()["error"]["code"] == "idempotency_conflict"
+    assert "whsec_" not in again.text
 
 
 async def test_patch_changes_url_events_and_enabled_and_delete_removes_it(

@@ -162,3 +162,79 @@ async def test_postgres_two_workers_a_sigkill_and_a_restart_lose_nothing(
     tmp_path: Path,
 ) -> None:
     await drill(private_postgres.url, tmp_path, private_postgres.restart_immediately)
+
+
+async def killed_mid_request(url: str, tmp: Path) -> None:
+    """One worker, SIGKILLed while the receiver holds its request: a new worker sends the
+    same event again (once the lease runs out), under the same `webhook-id`, same body."""
+    await asyncio.to_thread(upgrade_database, url)
+    settings = Settings(database_url=url)
+    engine = create_engine(settings)
+    db = Database(engine, create_sessionmaker(engine))
+    receiver = Receiver().start()
+    receiver.hold.set()
+    log = tmp / "workers.log"
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        brand = await create_brand_with_admin(db)
+        async with db.transaction() as session:
+            hook = await service.create_webhook(
+                session, operator(brand.id), WebhookCreate(url=receiver.url, events=["*"]), settings
+            )
+        ids = await insert_events(db, brand.id, ["movement.created", "stock.low"])
+        workers.append(start_worker(url, log))
+        await until(receiver.arrived.is_set, 60, "the first request to arrive")
+        workers[0].send_signal(signal.SIGKILL)  # the request is in flight, unanswered
+        workers[0].wait(10)
+        receiver.hold.clear()  # the held request is answered to a dead worker
+        workers.append(start_worker(url, log))
+        wanted = [str(i) for i in ids]
+        await until(
+            lambda: (
+                receiver.delivered_ids().count(wanted[0]) >= 2
+                and wanted[1] in receiver.delivered_ids()
+            ),
+            120,
+            "the killed delivery to be sent again",
+        )
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        receiver.stop()
+    assert workers[0].returncode == -signal.SIGKILL, log.read_text()[-3000:]
+    delivered = receiver.delivered_ids()
+    assert list(dict.fromkeys(delivered)) == wanted  # in order, nothing lost
+    signer = Webhook(hook["secret"])
+    sent_twice = [seen for seen in receiver.seen if seen.headers["webhook-id"] == wanted[0]]
+    assert len({seen.body for seen in sent_twice}) == 1  # the duplicate is the same event
+    for seen in sent_twice:
+        assert signer.verify(seen.body, seen.headers)["id"] == wanted[0]
+    async with db.sessionmaker() as session:
+        statuses = (
+            await session.execute(
+                select(WebhookDelivery.status).where(WebhookDelivery.brand_id == brand.id)
+            )
+        ).scalars()
+        assert sorted(statuses) == ["delivered", "delivered"]
+    await engine.dispose()
+
+
+@pytest.mark.slow
+async def test_sqlite_a_worker_killed_mid_request_lets_another_send_the_event_again(
+    tmp_path: Path,
+) -> None:
+    await killed_mid_request(f"sqlite:///{tmp_path / 'hooks.db'}", tmp_path)
+
+
+@pytest.mark.slow
+async def test_postgres_a_worker_killed_mid_request_lets_another_send_the_event_again(
+    private_postgres: PrivatePostgres,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    await killed_mid_request(private_postgres.url, tmp_path)

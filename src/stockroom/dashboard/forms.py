@@ -169,7 +169,14 @@ async def _claim(request: Request, principal: Principal, raw_key: str, body: byt
     waited = 0.0
     while True:
         try:
-            started = await calls.begin(sessionmaker, principal, key, fingerprint)
+            started = await calls.begin(
+                sessionmaker,
+                principal,
+                key,
+                fingerprint,
+                settings=request.app.state.settings,
+                state=request.scope.setdefault("state", {}),
+            )
             break
         except IdempotencyInProgress:
             # A double-click: the browser shows only the second answer, so wait for the

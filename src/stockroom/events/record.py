@@ -4,30 +4,32 @@ On PostgreSQL the rows arrive without a `position` (the feed numbers them once c
 see feed.py); on SQLite, where one writer at a time holds the database until it commits,
 the writer's numbers are already in commit order and are given here: the brand's highest
 position plus one, plus two, ... The writer's events (`record_ledger_events`, the hot path)
-take one statement, which also judges the threshold crossings; other services' events one
-INSERT (and, on SQLite, the read of the last position).
+take one statement, which also judges the threshold crossings — on PostgreSQL the same
+statement also inserts the movements (a data-modifying WITH), so the events cost the
+adjustment no round trip of their own; other services' events one INSERT (and, on SQLite,
+the read of the last position).
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-import orjson
 from pydantic import BaseModel
 from sqlalchemy import BindParameter, Table, Uuid, bindparam, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.db.core import execute_core
-from stockroom.db.models import Event
+from stockroom.db.models import Event, StockMovement
 from stockroom.db.models.base import UTCDateTime, new_id, utcnow
 from stockroom.events.rules import EVENT_TYPES
 from stockroom.movements.schemas import Movement
 
 events = cast(Table, Event.__table__)
+stock_movements = cast(Table, StockMovement.__table__)
 
 # Rows per statement of the writer's events: at most 6 bound parameters a row, well within
 # SQLite's 32,766 and PostgreSQL's 32,767.
@@ -86,13 +88,16 @@ async def record_event(
 async def record_ledger_events(
     session: AsyncSession,
     brand_id: uuid.UUID,
-    movements: Iterable[Mapping[str, Any]],
+    movements: Sequence[Mapping[str, Any]],
     available_changes: Mapping[SiteKey, int],
     now: datetime,
+    *,
+    insert_movements: bool = False,
 ) -> None:
     """The writer's events, in ONE statement: `movement.created` per movement, then
     `stock.low` / `stock.replenished` for each product and site whose available units
-    crossed min_stock.
+    crossed min_stock. With `insert_movements` the movement rows themselves are inserted
+    too: on PostgreSQL by the same statement (one round trip for both), else just before.
 
     Called after the levels changed, under their row locks: the stored figures the
     statement reads are this transaction's, and `available_changes` (the request's net
@@ -101,16 +106,22 @@ async def record_ledger_events(
     that crosses nothing costs no more than the insert of its movements' events.
     """
     moved = [(key, delta) for key, delta in available_changes.items() if delta]
-    rows = [orjson.dumps(api_data(Movement, row)).decode() for row in movements]
-    if len(rows) + len(moved) <= CHUNK:
-        await _insert_ledger_events(session, brand_id, rows, moved, now)
+    data = [Movement.model_validate(row).model_dump_json() for row in movements]
+    fits = len(data) + len(moved) <= CHUNK
+    if fits and insert_movements and session.get_bind().dialect.name == "postgresql":
+        await _insert_ledger_events(session, brand_id, data, moved, now, movements)
+        return
+    if insert_movements and movements:
+        await execute_core(session, insert(stock_movements), list(movements))
+    if fits:
+        await _insert_ledger_events(session, brand_id, data, moved, now, ())
         return
     # A large write (an import, a count of a whole site): statements within the databases'
     # bound-parameter limits, the movements' events first, in order, then the crossings.
-    for start in range(0, len(rows), CHUNK):
-        await _insert_ledger_events(session, brand_id, rows[start : start + CHUNK], [], now)
+    for start in range(0, len(data), CHUNK):
+        await _insert_ledger_events(session, brand_id, data[start : start + CHUNK], [], now, ())
     for start in range(0, len(moved), CHUNK):
-        await _insert_ledger_events(session, brand_id, [], moved[start : start + CHUNK], now)
+        await _insert_ledger_events(session, brand_id, [], moved[start : start + CHUNK], now, ())
 
 
 async def _insert_ledger_events(
@@ -119,11 +130,17 @@ async def _insert_ledger_events(
     rows: Sequence[str],
     moved: Sequence[tuple[SiteKey, int]],
     now: datetime,
+    carried: Sequence[Mapping[str, Any]],
 ) -> None:
+    """One statement: these events (and, on PostgreSQL, the `carried` movements' INSERT)."""
     if not rows and not moved:
         return
     dialect = session.get_bind().dialect.name
     params: dict[str, Any] = {"brand": brand_id, "now": now}
+    columns: tuple[str, ...] = tuple(carried[0]) if carried else ()
+    for i, movement in enumerate(carried):
+        for j, column in enumerate(columns):
+            params[f"m{i}c{j}"] = movement[column]
     for i, data in enumerate(rows):
         params[f"me{i}"], params[f"md{i}"] = new_id(), data
     for i, ((product_id, site_id), delta) in enumerate(moved):
@@ -135,12 +152,16 @@ async def _insert_ledger_events(
             f"st{i}": str(site_id),
             f"d{i}": delta,
         }
-    await execute_core(session, _ledger_events(dialect, len(rows), len(moved)), params)
+    statement = _ledger_events(dialect, len(rows), len(moved), len(carried), columns)
+    await execute_core(session, statement, params)
 
 
 @functools.lru_cache(maxsize=64)
-def _ledger_events(dialect: str, movements: int, moved: int) -> Any:
-    """The writer's events statement for this many movements and moved (product, site)s."""
+def _ledger_events(
+    dialect: str, movements: int, moved: int, carried: int = 0, columns: tuple[str, ...] = ()
+) -> Any:
+    """The writer's events statement for this many movements and moved (product, site)s;
+    with `carried` movements (PostgreSQL), their INSERT into stock_movements rides along."""
     postgres = dialect == "postgresql"
 
     def cast(name: str, sql_type: str) -> str:
@@ -148,6 +169,18 @@ def _ledger_events(dialect: str, movements: int, moved: int) -> Any:
 
     # Only integers and fixed names are interpolated: every value is a bound parameter.
     ctes, parts = [], []
+    if carried:
+        if not postgres:
+            raise ValueError("only PostgreSQL inserts movements within the events statement")
+        if not set(columns) <= set(stock_movements.c.keys()):
+            raise ValueError(f"not columns of stock_movements: {columns!r}")
+        # A data-modifying WITH runs exactly once, whether or not the INSERT below reads it.
+        values = ", ".join(
+            "(" + ", ".join(f":m{i}c{j}" for j in range(len(columns))) + ")" for i in range(carried)
+        )
+        ctes.append(
+            f"new_movements AS (INSERT INTO stock_movements ({', '.join(columns)}) VALUES {values})"  # noqa: S608
+        )
     if movements:
         rows = ", ".join(
             f"({i}, {cast(f'me{i}', 'uuid')}, 'movement.created', {cast(f'md{i}', 'json')})"
@@ -220,5 +253,10 @@ def _ledger_events(dialect: str, movements: int, moved: int) -> Any:
             bindparam(f"e{i}", type_=Uuid()),
             bindparam(f"p{i}", type_=Uuid()),
             bindparam(f"s{i}", type_=Uuid()),
+        ]
+    for i in range(carried):
+        binds += [
+            bindparam(f"m{i}c{j}", type_=stock_movements.c[column].type)
+            for j, column in enumerate(columns)
         ]
     return text(sql).bindparams(*binds)

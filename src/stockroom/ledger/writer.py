@@ -22,13 +22,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.db.core import execute_core
-from stockroom.db.models import StockMovement
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import InsufficientStock, StaleQuantity, Unavailable, field_error
 from stockroom.events.record import record_ledger_events
@@ -54,8 +53,6 @@ from stockroom.ledger.statements import (
 )
 from stockroom.ledger.timeline import add_to_checkpoints, checked_occurred_at
 from stockroom.observability.metrics import count_insufficient_stock, count_movements_on_commit
-
-movements = cast(Table, StockMovement.__table__)
 
 # A few conditional-write retries cover the read-committed race between a refused
 # UPDATE and the look that explains it (another writer changed the level in between).
@@ -109,13 +106,15 @@ async def post_movements(
             "Not enough stock; nothing was written.", [_detail(p) for p in short]
         )
     rows = [_movement_row(brand_id, draft, user_id, now, occurred) for draft in drafts]
+    # The movement rows and the events of this change (movement.created, threshold
+    # crossings), in its transaction; on PostgreSQL one statement inserts both.
+    await record_ledger_events(
+        session, brand_id, rows, _available_changes(drafts, holds), now, insert_movements=True
+    )
     if rows:
-        await execute_core(session, insert(movements), rows)
         await add_to_checkpoints(session, brand_id, rows)
         # Metrics only: counted by type if and when the caller's transaction commits.
         count_movements_on_commit(session, rows)
-    # The events of this change, in its transaction: movement.created, threshold crossings.
-    await record_ledger_events(session, brand_id, rows, _available_changes(drafts, holds), now)
     return rows
 
 

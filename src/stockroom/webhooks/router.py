@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from stockroom.auth.dependencies import CurrentPrincipal, Session
 from stockroom.http.errors import error_responses
+from stockroom.idempotency.calls import seal_stored_answer
 from stockroom.pagination import Page, Paging
 from stockroom.settings import Settings
 from stockroom.webhooks import service
@@ -52,6 +53,13 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def _answer_carries_secret(request: Request, response: Response) -> None:
+    """The answer shows a secret: no cache keeps it, and an Idempotency-Key stores it
+    encrypted (replayed to the same request within 24 h, never kept as plaintext)."""
+    response.headers["Cache-Control"] = "no-store"
+    seal_stored_answer(request.scope)
+
+
 @router.get(
     "",
     operation_id="listWebhooks",
@@ -78,6 +86,7 @@ async def list_webhooks(
 )
 async def create_webhook(
     request: Request,
+    response: Response,
     session: Session,
     principal: CurrentPrincipal,
     body: Annotated[WebhookCreate, Body(openapi_examples=CREATE_EXAMPLES)],
@@ -85,8 +94,10 @@ async def create_webhook(
     """Send the brand's events from now on to `url` (admin). The answer carries the signing
     `secret` (Standard Webhooks, `whsec_...`): it is shown this once. A URL that is not
     http(s), or whose host is or resolves to a loopback, private, link-local or reserved
-    address, is refused with 422 (unless STOCKROOM_WEBHOOK_ALLOW_PRIVATE=true)."""
+    address, is refused with 422 (unless STOCKROOM_WEBHOOK_ALLOW_PRIVATE=true). Retried
+    with the same Idempotency-Key, it answers the same secret (stored encrypted)."""
     principal.require_admin()
+    _answer_carries_secret(request, response)
     return WebhookWithSecret.model_validate(
         await service.create_webhook(session, principal, body, _settings(request))
     )
@@ -155,11 +166,17 @@ async def delete_webhook(
     responses=error_responses(401, 403, 404, 422),
 )
 async def rotate_secret(
-    request: Request, session: Session, principal: CurrentPrincipal, webhook_id: uuid.UUID
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: CurrentPrincipal,
+    webhook_id: uuid.UUID,
 ) -> WebhookWithSecret:
     """A new signing secret, shown this once (admin); requests from now on are signed with it
-    only (the old one stops verifying)."""
+    only (the old one stops verifying). Retried with the same Idempotency-Key, it answers
+    the same secret (stored encrypted) and rotates nothing."""
     principal.require_admin()
+    _answer_carries_secret(request, response)
     return WebhookWithSecret.model_validate(
         await service.rotate_secret(session, principal, webhook_id, _settings(request))
     )
