@@ -424,12 +424,15 @@ def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, ware
     on_hand = worker.level(beans, shop)["on_hand"]
     scans = 3 if worker.viewport == "desktop" else 2
     assert scans != on_hand  # so that completing writes a correction
+    # The SKU field has the focus once the page is ready (autofocus), after every scan too:
+    # wait for that state (a timeout fails the test), then type where the focus is.
+    focused_on_sku = "document.activeElement && document.activeElement.id === 'f-sku'"
     for _ in range(scans):
-        assert page.evaluate("document.activeElement.id") == "f-sku"  # focus stays for scanning
+        page.wait_for_function(focused_on_sku)  # focus stays for scanning
         page.keyboard.type("BEANS-1KG")
         with page.expect_navigation():
             page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.id") == "f-sku"
+    page.wait_for_function(focused_on_sku)
     line = " ".join(page.locator("#count-lines tbody tr").first.inner_text().split())
     assert line.startswith("BEANS-1KG") and f"{scans} {on_hand}" in line  # counted, expected
     worker.check_page("count")
