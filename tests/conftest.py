@@ -9,6 +9,7 @@ and drops it at the end. Tests isolate themselves by making their own brand.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -109,6 +110,34 @@ def _drop_postgres_database(admin_url: str, url: str) -> None:
             await conn.close()
 
     asyncio.run(drop())
+
+
+@contextlib.contextmanager
+def own_database(
+    backend: str, tmp_path: Path, postgres_server: str | None, revision: str = "head"
+) -> Iterator[str]:
+    """A database of one test's own, migrated to `revision`, dropped after: for tests that
+    read every brand (`verify`) or migrate (the suite's shared database stays at head)."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'own.db'}"
+        upgrade_database(url, revision)
+        yield url
+        return
+    if postgres_server is None:
+        pytest.skip("PostgreSQL does not answer")
+    url = _create_postgres_database(postgres_server)
+    try:
+        upgrade_database(url, revision)
+        yield url
+    finally:
+        _drop_postgres_database(postgres_server, url)
+
+
+@pytest.fixture
+def own_url(backend: str, tmp_path: Path, postgres_server: str | None) -> Iterator[str]:
+    """A migrated database of this test's own (verify looks at every brand)."""
+    with own_database(backend, tmp_path, postgres_server) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

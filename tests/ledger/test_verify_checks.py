@@ -8,21 +8,18 @@ or a manual edit would, and verify must report it (and nothing else).
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, insert, select, update
 
 from stockroom.db.engine import create_engine, create_sessionmaker
-from stockroom.db.migrate import upgrade_database
 from stockroom.db.models import Invoice, Site, StockLevel, StockLevelDay, Transfer, TransferLine
 from stockroom.ledger import MovementDraft, post_movements
 from stockroom.ledger.verify import Report, verify_ledger
 from stockroom.settings import Settings
-from tests.conftest import _create_postgres_database, _drop_postgres_database
 from tests.factories import (
     Brand,
     Database,
@@ -60,24 +57,6 @@ RESERVATIONS = {
     "reservation lines hold between 0 and what they reserved",
 }
 LISTED = 100  # examples listed per check (`stockroom verify` prints them)
-
-
-@pytest.fixture
-def own_url(backend: str, tmp_path: Path, postgres_server: str | None) -> Iterator[str]:
-    """A migrated database of this test's own (verify looks at every brand)."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'verify.db'}"
-        upgrade_database(url)
-        yield url
-        return
-    if postgres_server is None:
-        pytest.skip("PostgreSQL does not answer")
-    url = _create_postgres_database(postgres_server)
-    try:
-        upgrade_database(url)
-        yield url
-    finally:
-        _drop_postgres_database(postgres_server, url)
 
 
 @pytest.fixture

@@ -8,42 +8,19 @@ that ledger is one the writer could have made. Here: the same loaders at 10 prod
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
-import pytest
 from bench import data
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from stockroom.db.engine import create_engine, create_sessionmaker
-from stockroom.db.migrate import upgrade_database
 from stockroom.db.models import StockLevel, StockMovement
 from stockroom.demo import create_demo
 from stockroom.ledger.verify import verify_ledger
 from stockroom.settings import Settings
-from tests.conftest import _create_postgres_database, _drop_postgres_database
 
 PRODUCTS, YEARS = 10, 2
-
-
-@pytest.fixture
-def own_url(backend: str, tmp_path: Path, postgres_server: str | None) -> Iterator[str]:
-    """A migrated database of this test's own (verify looks at every brand)."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'bench.db'}"
-        upgrade_database(url)
-        yield url
-        return
-    if postgres_server is None:
-        pytest.skip("PostgreSQL does not answer")
-    url = _create_postgres_database(postgres_server)
-    try:
-        upgrade_database(url)
-        yield url
-    finally:
-        _drop_postgres_database(postgres_server, url)
 
 
 async def test_the_loaded_bench_ledger_verifies_sound_with_its_checkpoints(

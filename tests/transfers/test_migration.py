@@ -16,7 +16,7 @@ from stockroom.db.models import Transfer, TransferLine
 from stockroom.db.models.base import UTCDateTime, utcnow
 from stockroom.ledger.verify import verify_ledger
 from stockroom.settings import Settings
-from tests.conftest import _create_postgres_database, _drop_postgres_database
+from tests.conftest import own_database
 from tests.factories import Database, create_brand_with_admin, create_product, create_site
 
 # The movements table as revision 0004 had it: only these columns are written.
@@ -39,19 +39,8 @@ OLD_MOVEMENTS = sa.table(
 @pytest.fixture
 def old_url(backend: str, tmp_path: Path, postgres_server: str | None) -> Iterator[str]:
     """A database of this test's own, at revision 0004."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-        upgrade_database(url, "0004")
+    with own_database(backend, tmp_path, postgres_server, "0004") as url:
         yield url
-        return
-    if postgres_server is None:
-        pytest.skip("PostgreSQL does not answer")
-    url = _create_postgres_database(postgres_server)
-    try:
-        upgrade_database(url, "0004")
-        yield url
-    finally:
-        _drop_postgres_database(postgres_server, url)
 
 
 async def test_transfers_written_before_the_migration_become_completed_rows(old_url: str) -> None:
