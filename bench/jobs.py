@@ -111,6 +111,11 @@ LIMIT_INITIAL_STOCK = [
                                     created_at, occurred_at)
        SELECT gen_random_uuid(), $1, 'initial_stock', p, $2, 50, $4, now(), now()
        FROM unnest($3::uuid[]) AS p""",
+    # The levels' checkpoints of the day (as-of reads), as the writer adds them.
+    """INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
+       SELECT $1, p, $2, 0, (now() AT TIME ZONE 'UTC')::date, 50 FROM unnest($3::uuid[]) AS p
+       ON CONFLICT (brand_id, product_id, site_id, location_id, day)
+       DO UPDATE SET quantity = stock_level_days.quantity + excluded.quantity""",
 ]
 
 
@@ -121,7 +126,7 @@ async def initial_stock_limit(
         database_url, min_size=INITIAL_STOCK_CONCURRENCY, max_size=INITIAL_STOCK_CONCURRENCY
     )
     queue = list(reversed(work))
-    auth, site_q, lock, started_q, levels, movements = LIMIT_INITIAL_STOCK
+    auth, site_q, lock, started_q, levels, movements, checkpoints = LIMIT_INITIAL_STOCK
 
     async def sender() -> None:
         while queue:
@@ -133,6 +138,7 @@ async def initial_stock_limit(
                 await conn.fetch(started_q, brand.brand_id, site, products)
                 await conn.execute(levels, brand.brand_id, site, products)
                 await conn.execute(movements, brand.brand_id, site, products, brand.user_id)
+                await conn.execute(checkpoints, brand.brand_id, site, products)
 
     try:
         started = time.perf_counter()

@@ -5,7 +5,8 @@
 -- 5 levels in key order (one 5-row no-op upsert, returning the locked quantities), no
 -- allow-negative look (100,000 units at the shop never go short), one
 -- 5-row upsert applying the −1s; the 5 sale movements as one pipelined executemany
--- (asyncpg); the invoice; its 5 lines in one multi-row INSERT.
+-- (asyncpg); the 5 levels' checkpoints of the day (stock_level_days, for as-of reads); the
+-- invoice; its 5 lines in one multi-row INSERT.
 \set band :products / 5
 \set i1 random(1, :band)
 \set i2 :band + random(1, :band)
@@ -61,6 +62,14 @@ INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_i
   VALUES (gen_random_uuid(), :brand_id, 'sale', bench_product(:i5), :site_id, NULL, -1, NULL,
           NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now(), now());
 \endpipeline
+INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
+  VALUES (:brand_id, bench_product(:i1), :site_id, 0, (now() AT TIME ZONE 'UTC')::date, -1),
+         (:brand_id, bench_product(:i2), :site_id, 0, (now() AT TIME ZONE 'UTC')::date, -1),
+         (:brand_id, bench_product(:i3), :site_id, 0, (now() AT TIME ZONE 'UTC')::date, -1),
+         (:brand_id, bench_product(:i4), :site_id, 0, (now() AT TIME ZONE 'UTC')::date, -1),
+         (:brand_id, bench_product(:i5), :site_id, 0, (now() AT TIME ZONE 'UTC')::date, -1)
+  ON CONFLICT (brand_id, product_id, site_id, location_id, day)
+  DO UPDATE SET quantity = (stock_level_days.quantity + excluded.quantity);
 INSERT INTO invoices (id, brand_id, site_id, number, status, total, user_id, created_at, voided_at)
   VALUES (bench_invoice(:invoice_no), :brand_id, :site_id, NULL, 'issued', 12.50, :user_id, now(), NULL);
 INSERT INTO invoice_lines (id, brand_id, invoice_id, line_no, product_id, quantity, unit_price, location_id)

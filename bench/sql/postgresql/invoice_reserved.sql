@@ -4,7 +4,7 @@
 -- remaining and the reservation's updated_at written; the level locked (no-op upsert
 -- returning on_hand and reserved: the sold unit is reserved, so it needs only on_hand and no
 -- look at expired holds); one upsert applying on_hand −1 and reserved −1; the sale movement;
--- the invoice and its line.
+-- the level's checkpoint of the day (stock_level_days); the invoice and its line.
 \set k random(1, :reservations)
 \set invoice_no random(1, 281474976710655)
 BEGIN;
@@ -42,6 +42,10 @@ INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_i
        purchase_id, unit_cost, user_id, created_at, occurred_at)
   VALUES (gen_random_uuid(), :brand_id, 'sale', bench_product(:k), :site_id, NULL, -1, NULL,
           NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now(), now());
+INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
+  VALUES (:brand_id, bench_product(:k), :site_id, 0, (now() AT TIME ZONE 'UTC')::date, -1)
+  ON CONFLICT (brand_id, product_id, site_id, location_id, day)
+  DO UPDATE SET quantity = (stock_level_days.quantity + excluded.quantity);
 INSERT INTO invoices (id, brand_id, site_id, number, status, total, reservation_id, user_id,
        created_at, voided_at)
   VALUES (bench_invoice(:invoice_no), :brand_id, :site_id, NULL, 'issued', 2.50,

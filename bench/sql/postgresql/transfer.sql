@@ -2,7 +2,9 @@
 -- to the warehouse, as the API issues it with its caches warm (no token or site queries):
 -- the product check; then the ledger's several-levels path: lock both levels in sorted key
 -- order (one two-row no-op upsert, returning the locked quantities), no allow-negative look (the shop's 100,000 units never go short), one two-row upsert that
--- applies −1 and +1, and the two halves of the ledger as one pipelined executemany (asyncpg).
+-- applies −1 and +1, the two halves of the ledger as one pipelined executemany (asyncpg), the
+-- transfer's row and its line, and the two levels' checkpoints of the day (stock_level_days, for
+-- as-of reads). Not here yet: the event rows (transfer.shipped/received, movement.created).
 -- Key order is the site id's order (same product): least()/greatest() of the two site ids.
 \set i random(1, :products)
 \set transfer_no random(1, 281474976710655)
@@ -38,4 +40,17 @@ INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_i
           ('00000000-0000-4000-b000-' || lpad(to_hex(:transfer_no::bigint), 12, '0'))::uuid,
           NULL, NULL, :user_id, now(), now());
 \endpipeline
+INSERT INTO transfers (brand_id, id, source_site_id, destination_site_id, status, reference, notes,
+       user_id, created_at, updated_at)
+  VALUES (:brand_id, ('00000000-0000-4000-b000-' || lpad(to_hex(:transfer_no::bigint), 12, '0'))::uuid, :site_id, :dest_site_id, 'completed', NULL, NULL, :user_id, now(), now());
+INSERT INTO transfer_lines (brand_id, id, transfer_id, product_id, destination_site_id, source_location_id,
+       destination_location_id, shipped, received, outstanding, written_off, returned)
+  VALUES (:brand_id, gen_random_uuid(), ('00000000-0000-4000-b000-' || lpad(to_hex(:transfer_no::bigint), 12, '0'))::uuid, bench_product(:i), :dest_site_id, NULL, NULL, 1, 1, 0, 0, 0);
+INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
+  VALUES (:brand_id, bench_product(:i), least(:site_id::uuid, :dest_site_id::uuid), 0, (now() AT TIME ZONE 'UTC')::date,
+          CASE WHEN :site_id::uuid < :dest_site_id::uuid THEN -1 ELSE 1 END),
+         (:brand_id, bench_product(:i), greatest(:site_id::uuid, :dest_site_id::uuid), 0, (now() AT TIME ZONE 'UTC')::date,
+          CASE WHEN :site_id::uuid < :dest_site_id::uuid THEN 1 ELSE -1 END)
+  ON CONFLICT (brand_id, product_id, site_id, location_id, day)
+  DO UPDATE SET quantity = (stock_level_days.quantity + excluded.quantity);
 COMMIT;
