@@ -425,14 +425,17 @@ def do_the_daily_tasks(worker: Worker, *, beans: str, milk: str, shop: str, ware
     scans = 3 if worker.viewport == "desktop" else 2
     assert scans != on_hand  # so that completing writes a correction
     # The SKU field has the focus once the page is ready (autofocus), after every scan too:
-    # wait for that state (a timeout fails the test), then type where the focus is.
-    focused_on_sku = "document.activeElement && document.activeElement.id === 'f-sku'"
+    # Playwright's focus assertion waits for that state (its timeout fails the test; a
+    # wait_for_function predicate would be an eval, which the dashboard's CSP refuses).
+    from playwright.sync_api import expect
+
+    sku = page.locator("#f-sku")
     for _ in range(scans):
-        page.wait_for_function(focused_on_sku)  # focus stays for scanning
+        expect(sku).to_be_focused(timeout=30_000)  # focus stays for scanning
         page.keyboard.type("BEANS-1KG")
         with page.expect_navigation():
             page.keyboard.press("Enter")
-    page.wait_for_function(focused_on_sku)
+    expect(sku).to_be_focused(timeout=30_000)
     line = " ".join(page.locator("#count-lines tbody tr").first.inner_text().split())
     assert line.startswith("BEANS-1KG") and f"{scans} {on_hand}" in line  # counted, expected
     worker.check_page("count")
