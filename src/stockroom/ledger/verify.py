@@ -99,6 +99,17 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, int | float | str | type(None)) else str(value)
 
 
+def _same_level(a: Any, b: Any, *, location: Any = None) -> Any:
+    """SQL: rows `a` and `b` (tables or subqueries with the level's key columns) are of the same
+    level: brand, product, site and location (`location`: `b`'s location as an expression)."""
+    return and_(
+        a.c.brand_id == b.c.brand_id,
+        a.c.product_id == b.c.product_id,
+        a.c.site_id == b.c.site_id,
+        a.c.location_id == (b.c.location_id if location is None else location),
+    )
+
+
 def _checkpoints_vs_ledger(conn: AsyncConnection, levels: Any = None) -> Any:
     """(level, UTC day) pairs whose checkpoint differs from its movements' sum, either way
     (of the levels in the `levels` selectable only, when given)."""
@@ -124,21 +135,11 @@ def _checkpoints_vs_ledger(conn: AsyncConnection, levels: Any = None) -> Any:
     if levels is not None:
         movements = movements.join(
             levels,
-            and_(
-                levels.c.brand_id == m.c.brand_id,
-                levels.c.product_id == m.c.product_id,
-                levels.c.site_id == m.c.site_id,
-                levels.c.location_id == location,
-            ),
+            _same_level(levels, m, location=location),
         )
         checkpoints = checkpoints.join(
             levels,
-            and_(
-                levels.c.brand_id == d.c.brand_id,
-                levels.c.product_id == d.c.product_id,
-                levels.c.site_id == d.c.site_id,
-                levels.c.location_id == d.c.location_id,
-            ),
+            _same_level(levels, d),
         )
     both = union_all(movements, checkpoints).subquery()
     key = (both.c.brand_id, both.c.product_id, both.c.site_id, both.c.location_id, both.c.day)
@@ -191,12 +192,7 @@ async def _check_checkpoints(conn: AsyncConnection, sums: Table) -> Check:
         .group_by(d.c.brand_id, d.c.product_id, d.c.site_id, d.c.location_id)
         .subquery()
     )
-    same_level = and_(
-        checkpoints.c.brand_id == sums.c.brand_id,
-        checkpoints.c.product_id == sums.c.product_id,
-        checkpoints.c.site_id == sums.c.site_id,
-        checkpoints.c.location_id == sums.c.location_id,
-    )
+    same_level = _same_level(checkpoints, sums)
     zero = literal(0)
     suspects = (
         select(
@@ -476,12 +472,7 @@ async def verify_ledger(conn: AsyncConnection) -> Report:
 
 async def _checks(conn: AsyncConnection, sums: Table) -> Report:
     m, lv, s = StockMovement.__table__, StockLevel.__table__, Site.__table__
-    joined = and_(
-        lv.c.brand_id == sums.c.brand_id,
-        lv.c.product_id == sums.c.product_id,
-        lv.c.site_id == sums.c.site_id,
-        lv.c.location_id == sums.c.location_id,
-    )
+    joined = _same_level(lv, sums)
     level_vs_ledger = (
         select(
             lv.c.brand_id,
@@ -550,12 +541,7 @@ async def _checks(conn: AsyncConnection, sums: Table) -> Report:
         .group_by(rl.c.brand_id, rl.c.product_id, rl.c.site_id, rl.c.location_id)
         .subquery()
     )
-    held_on_level = and_(
-        lv.c.brand_id == holds.c.brand_id,
-        lv.c.product_id == holds.c.product_id,
-        lv.c.site_id == holds.c.site_id,
-        lv.c.location_id == holds.c.location_id,
-    )
+    held_on_level = _same_level(lv, holds)
     reserved_vs_holds = (
         select(
             lv.c.brand_id,
