@@ -53,6 +53,19 @@ def start_worker(url: str, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def stop_all(workers: list[subprocess.Popen[bytes]], receiver: Receiver) -> None:
+    """SIGTERM every worker still running (a stuck one is killed after 15 s), then the receiver."""
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    receiver.stop()
+
+
 async def until(check: Callable[[], bool], seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not check():
@@ -116,15 +129,7 @@ async def drill(url: str, tmp: Path, restart: Callable[[], None] | None) -> None
         wanted = {str(i) for i in ids}
         await until(lambda: wanted <= set(receiver.delivered_ids()), 120, "every event delivered")
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            try:
-                worker.wait(15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-        receiver.stop()
+        stop_all(workers, receiver)
     # A worker asked to stop (SIGTERM) in its loop finishes and exits cleanly (the one started
     # last may still be starting up, where SIGTERM ends it at once: nothing was under way).
     codes = [w.returncode for w in workers]
@@ -198,15 +203,7 @@ async def killed_mid_request(url: str, tmp: Path) -> None:
             "the killed delivery to be sent again",
         )
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            try:
-                worker.wait(15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-        receiver.stop()
+        stop_all(workers, receiver)
     assert workers[0].returncode == -signal.SIGKILL, log.read_text()[-3000:]
     delivered = receiver.delivered_ids()
     assert list(dict.fromkeys(delivered)) == wanted  # in order, nothing lost
