@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy import BindParameter, Table, Uuid, bindparam, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.db.core import execute_core
+from stockroom.db.core import execute_core, prepared
 from stockroom.db.models import Event, StockMovement
 from stockroom.db.models.base import UTCDateTime, new_id, utcnow
 from stockroom.events.rules import EVENT_TYPES
@@ -34,6 +34,9 @@ stock_movements = cast(Table, StockMovement.__table__)
 # Rows per statement of the writer's events: at most 6 bound parameters a row, well within
 # SQLite's 32,766 and PostgreSQL's 32,767.
 CHUNK = 1000
+# Statements of at most this many movements, events and crossings are run on the driver
+# (db/core.py `prepared`): a few dozen shapes, each kept for the life of the process.
+_PREPARED_SHAPE = 6
 
 # (product_id, site_id): a level's site-wide figure, the one low stock is judged on.
 SiteKey = tuple[uuid.UUID, uuid.UUID]
@@ -153,6 +156,8 @@ async def _insert_ledger_events(
             f"d{i}": delta,
         }
     statement = _ledger_events(dialect, len(rows), len(moved), len(carried), columns)
+    if len(rows) + len(moved) + len(carried) <= _PREPARED_SHAPE:
+        prepared(statement)  # the shapes of single-line writes, compiled once each
     await execute_core(session, statement, params)
 
 
