@@ -144,7 +144,7 @@ async def _run_on_driver(
     plan = _PLANS.get(key)
     if plan is None:
         plan = _PLANS[key] = _Plan(statement, dialect)
-    adapted = sync.connection.dbapi_connection
+    adapted: Any = sync.connection.dbapi_connection  # the dialect's asyncpg adapter
     args = plan.arguments(params)
     try:
         if adapted._transaction is None:
