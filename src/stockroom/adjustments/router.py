@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Response
 
 from stockroom.adjustments import service
 from stockroom.adjustments.schemas import AdjustmentRequest, SingleAdjustment
-from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
+from stockroom.auth.dependencies import CoreSession, CurrentPrincipal, CurrentSiteChoice
 from stockroom.db.replica import ReadSession
 from stockroom.http.errors import error_responses
 from stockroom.http.params import OnlySiteQuery, WorkspaceAliasQuery
@@ -46,11 +46,11 @@ async def list_inventory_adjustments(
     responses=error_responses(401, 403, 409, 422),
 )
 async def create_inventory_adjustment(
-    session: Session,
+    session: CoreSession,
     principal: CurrentPrincipal,
     site_choice: CurrentSiteChoice,
     body: Annotated[AdjustmentRequest, Body()],
-) -> Movement | MovementList:
+) -> Response:
     """Record a signed stock change with its reason, or a batch of them (all or nothing).
 
     A single adjustment answers with its movement; a batch (`products`) answers
@@ -60,6 +60,7 @@ async def create_inventory_adjustment(
     """
     rows = await service.create_adjustment(session, principal, body, site_choice)
     movements = [Movement.model_validate(r) for r in rows]
-    if isinstance(body, SingleAdjustment):
-        return movements[0]
-    return MovementList(data=movements)
+    # Serialised once, by the model `response_model` documents (FastAPI would validate the
+    # returned model a second time before serialising it).
+    answer = movements[0] if isinstance(body, SingleAdjustment) else MovementList(data=movements)
+    return Response(answer.model_dump_json(), status_code=201, media_type="application/json")
