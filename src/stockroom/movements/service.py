@@ -40,8 +40,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from stockroom.auth.current_site import Access, check_site_access, load_site
 from stockroom.auth.principal import Principal
-from stockroom.auth.scope import brand_scoped, brand_scoped_columns
-from stockroom.db.models import Product, StockMovement
+from stockroom.auth.scope import PRODUCT_OF_BRAND, brand_scoped, brand_scoped_columns
+from stockroom.db.core import execute_core
+from stockroom.db.models import StockMovement
 from stockroom.db.models.base import MoneyType, UTCDateTime
 from stockroom.errors import ValidationFailed, field_error
 from stockroom.fields import FORMULA_PREFIXES, csv_row
@@ -140,10 +141,10 @@ async def movement_report_query(
         query = query.where(_movement.c.site_id.in_(sorted(principal.site_ids)))
     if filters.product_id is not None:
         known = (
-            await session.execute(
-                brand_scoped_columns(Product, principal, Product.id).where(
-                    Product.id == filters.product_id
-                )
+            await execute_core(
+                session,
+                PRODUCT_OF_BRAND,
+                {"brand": principal.brand_id, "product": filters.product_id},
             )
         ).first()
         if known is None:

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.auth.current_site import Access, check_site_access, load_site, resolve_current_site
 from stockroom.auth.principal import Principal
-from stockroom.auth.scope import brand_scoped_columns
+from stockroom.auth.scope import PRODUCT_OF_BRAND, brand_scoped_columns
 from stockroom.db.core import execute_core, prepared
 from stockroom.db.models import NO_LOCATION, Product, Site, StockLevel, TransferLine
 from stockroom.db.models.base import UTCDateTime, utcnow
@@ -90,13 +90,6 @@ def _in_transit_to_site(product_id: Any) -> Any:
 def _only_readable(query: Select[Any], principal: Principal, site_column: Any) -> Select[Any]:
     """Keep the rows of sites the caller may read (admins read every site of the brand)."""
     return query if principal.is_admin else query.where(site_column.in_(principal.site_ids))
-
-
-_PRODUCT_KNOWN = prepared(
-    select(Product.id).where(
-        Product.brand_id == bindparam("brand"), Product.id == bindparam("product")
-    )
-)
 
 
 def _product_stock_query(*, past: bool) -> Select[Any]:
@@ -160,7 +153,7 @@ async def product_stock_document(
     history, so `reserved` and `in_transit` are 0 and `available` equals on-hand.
     """
     params = {"brand": principal.brand_id, "product": product_id, "now": utcnow()}
-    if (await execute_core(session, _PRODUCT_KNOWN, params)).first() is None:
+    if (await execute_core(session, PRODUCT_OF_BRAND, params)).first() is None:
         raise NotFound(f"No product {product_id}.")
     query = _PRODUCT_STOCK[as_of is not None]
     if not principal.is_admin:
