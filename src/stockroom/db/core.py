@@ -31,6 +31,8 @@ _PREPARED: dict[int, Any] = {}
 # (id(statement), dialect class) -> its plan.
 _PLANS: dict[tuple[int, type], _Plan] = {}
 _MISSING = object()
+# session.info key: (the session's transaction, its connection), see `_connection`.
+_CONNECTION = "stockroom.core_connection"
 S = TypeVar("S")
 
 
@@ -119,7 +121,7 @@ class RawResult:
 async def execute_core(
     session: AsyncSession, statement: Any, parameters: Any = None
 ) -> Any:  # a Result (or RawResult); its column types depend on the statement
-    connection = await session.connection()
+    connection = await _connection(session)
     if id(statement) in _PREPARED and connection.dialect.driver == "asyncpg":
         if isinstance(parameters, list) and len(parameters) == 1:
             parameters = parameters[0]  # one parameter set: the same statement, run once
@@ -128,6 +130,19 @@ async def execute_core(
             if raw is not None:
                 return raw
     return await connection.execute(statement, parameters)
+
+
+async def _connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection in its current transaction, looked up once per transaction
+    (`AsyncSession.connection` crosses into SQLAlchemy's greenlet on every call)."""
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_CONNECTION)
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        connection: AsyncConnection = cached[1]
+        return connection
+    connection = await session.connection()
+    session.info[_CONNECTION] = (session.sync_session.get_transaction(), connection)
+    return connection
 
 
 async def _run_on_driver(
