@@ -57,6 +57,16 @@ async def page_params(page: PageQuery = 1, per_page: PerPageQuery = DEFAULT_PER_
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
+def page_meta(params: PageParams, total: int) -> PageMeta:
+    """The `meta` of a numbered page of `total` rows."""
+    return PageMeta(
+        page=params.page,
+        per_page=params.per_page,
+        total=total,
+        total_pages=math.ceil(total / params.per_page) if total else 0,
+    )
+
+
 async def fetch_page(
     session: AsyncSession, query: Select[Any], params: PageParams, *, scalars: bool = True
 ) -> tuple[list[Any], PageMeta]:
@@ -71,12 +81,7 @@ async def fetch_page(
     ).scalar_one()
     result = await run(query.limit(params.per_page).offset(params.offset))
     rows = list(result.scalars() if scalars else result.mappings())
-    meta = PageMeta(
-        page=params.page,
-        per_page=params.per_page,
-        total=total,
-        total_pages=math.ceil(total / params.per_page) if total else 0,
-    )
+    meta = page_meta(params, total)
     return rows, meta
 
 
@@ -100,10 +105,5 @@ async def fetch_rows_page(
         ).scalar_one()
     for row in rows:
         del row["_total"]
-    meta = PageMeta(
-        page=params.page,
-        per_page=params.per_page,
-        total=total,
-        total_pages=math.ceil(total / params.per_page) if total else 0,
-    )
+    meta = page_meta(params, total)
     return rows, meta

@@ -146,9 +146,9 @@ async def list_stock_movements(
     also answers CSV to `Accept: text/csv` or `format=csv`.
     """
     await read_without_transaction(session)  # PostgreSQL: no BEGIN/COMMIT round trips
-    query = await service.movement_report_query(session, principal, filters)
+    report = await service.movement_report(session, principal, filters)
     if wants_csv(request, format):
-        return csv_export(request, query)
+        return csv_export(request, report.select())
     keyset = cursor is not None or limit is not None
     if keyset and (page not in (None, 1) or per_page not in (None, DEFAULT_PER_PAGE)):
         raise ValidationFailed(
@@ -157,12 +157,14 @@ async def list_stock_movements(
         )
     if keyset:
         size = limit or DEFAULT_PER_PAGE
-        rows, next_cursor = await service.movements_after_cursor(session, query, cursor, size)
+        rows, next_cursor = await service.movements_after_cursor(
+            session, report.select(), cursor, size
+        )
         return _json(
             MovementCursorPage(data=rows, meta=CursorMeta(limit=size, next_cursor=next_cursor))
         )
     params = PageParams(page=page or 1, per_page=per_page or DEFAULT_PER_PAGE)
-    data, meta = await service.movements_page(session, query, params)
+    data, meta = await service.movements_page(session, report, params)
     return _json(Page[Movement](data=data, meta=meta))
 
 
