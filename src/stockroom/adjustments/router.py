@@ -10,6 +10,7 @@ from stockroom.adjustments import service
 from stockroom.adjustments.schemas import AdjustmentRequest, SingleAdjustment
 from stockroom.auth.dependencies import CoreSession, CurrentPrincipal, CurrentSiteChoice
 from stockroom.db.replica import ReadSession
+from stockroom.events.record import movement_json
 from stockroom.http.errors import error_responses
 from stockroom.http.params import OnlySiteQuery, WorkspaceAliasQuery
 from stockroom.movements.schemas import Movement, MovementList
@@ -59,8 +60,13 @@ async def create_inventory_adjustment(
     the level is exactly that number (`stale_quantity`).
     """
     rows = await service.create_adjustment(session, principal, body, site_choice)
-    movements = [Movement.model_validate(r) for r in rows]
-    # Serialised once, by the model `response_model` documents (FastAPI would validate the
-    # returned model a second time before serialising it).
-    answer = movements[0] if isinstance(body, SingleAdjustment) else MovementList(data=movements)
-    return Response(answer.model_dump_json(), status_code=201, media_type="application/json")
+    # The `Movement` JSON the writer made for the movements' events: serialised once
+    # (FastAPI would validate a returned model again before serialising it).
+    movements = movement_json(session, rows)
+    answer = movements[0] if isinstance(body, SingleAdjustment) else list_json(movements)
+    return Response(answer, status_code=201, media_type="application/json")
+
+
+def list_json(items: list[str]) -> str:
+    """`{"data": [...]}` (a `MovementList`) around items already serialised."""
+    return '{"data":[' + ",".join(items) + "]}"

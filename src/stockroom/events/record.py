@@ -34,6 +34,10 @@ stock_movements = cast(Table, StockMovement.__table__)
 # Rows per statement of the writer's events: at most 6 bound parameters a row, well within
 # SQLite's 32,766 and PostgreSQL's 32,767.
 CHUNK = 1000
+# session.info: {movement id: its JSON} of the writer's last call, when it wrote at most
+# _KEPT_JSON movements (`movement_json`: the answer reuses the events' text).
+_MOVEMENT_JSON = "stockroom.movement_json"
+_KEPT_JSON = 500
 # Statements of at most this many movements, events and crossings are run on the driver
 # (db/core.py `prepared`): a few dozen shapes, each kept for the life of the process.
 _PREPARED_SHAPE = 6
@@ -44,6 +48,13 @@ SiteKey = tuple[uuid.UUID, uuid.UUID]
 _LAST_POSITION = select(func.coalesce(func.max(events.c.position), 0)).where(
     events.c.brand_id == bindparam("b_brand")
 )
+
+
+def movement_json(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The movements as the API answers them (`Movement` JSON): the text their
+    `movement.created` events carry, made once by the writer for this request's rows."""
+    known: dict[Any, str] = session.info.get(_MOVEMENT_JSON, {})
+    return [known.get(row["id"]) or Movement.model_validate(row).model_dump_json() for row in rows]
 
 
 def api_data(schema: type[BaseModel], value: Any) -> dict[str, Any]:
@@ -110,6 +121,10 @@ async def record_ledger_events(
     """
     moved = [(key, delta) for key, delta in available_changes.items() if delta]
     data = [Movement.model_validate(row).model_dump_json() for row in movements]
+    if len(data) <= _KEPT_JSON:
+        session.info[_MOVEMENT_JSON] = {
+            row["id"]: text for row, text in zip(movements, data, strict=True)
+        }
     fits = len(data) + len(moved) <= CHUNK
     if fits and insert_movements and session.get_bind().dialect.name == "postgresql":
         await _insert_ledger_events(session, brand_id, data, moved, now, movements)
