@@ -9,8 +9,9 @@ connection, inside the transaction SQLAlchemy holds there — no per-execution c
 lookup, execution context or result metadata, which cost several times the round trip.
 SQLAlchemy stays the builder of the SQL, its bind and result types, and the error types
 callers see (a raw driver error is raised as the `sqlalchemy.exc` error SQLAlchemy would
-raise). Everywhere else (SQLite, PgBouncer, `STOCKROOM_LOG_SQL`, several parameter sets, a
-statement built per call) `execute_core` runs the statement through SQLAlchemy Core.
+raise). Everywhere else (SQLite, PgBouncer, `STOCKROOM_LOG_SQL`, an engine with cursor
+event listeners — a tracer's, a test's —, several parameter sets, a statement built per
+call) `execute_core` runs the statement through SQLAlchemy Core.
 """
 
 from __future__ import annotations
@@ -152,8 +153,14 @@ async def _run_on_driver(
     sync = connection.sync_connection
     assert sync is not None
     engine = sync.engine
-    if engine.echo or engine.get_execution_options().get(POOLER):
-        return None  # the statement log; PgBouncer's per-transaction statement names
+    if (
+        engine.echo  # the statement log shows every statement
+        or engine.get_execution_options().get(POOLER)  # per-transaction statement names
+        # Someone watches statements (a tracer, a test): they go where the events fire.
+        or sync.dispatch.before_cursor_execute
+        or sync.dispatch.after_cursor_execute
+    ):
+        return None
     dialect = sync.dialect
     key = (id(statement), type(dialect))
     plan = _PLANS.get(key)
