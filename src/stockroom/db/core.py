@@ -46,13 +46,16 @@ def prepared(statement: S) -> S:
 class _Plan:
     """A statement compiled for one dialect: its SQL, its parameters in order, its types."""
 
-    __slots__ = ("binds", "columns", "processors", "row", "sql")
+    __slots__ = ("binds", "columns", "eligible", "processors", "row", "sql")
 
     def __init__(self, statement: Any, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         if any(bind.expanding for bind in compiled.binds.values()):
             raise ValueError("a prepared statement cannot hold an expanding IN parameter")
         self.sql: str = compiled.string
+        # Column defaults computed in Python at execution (an INSERT leaving out a column with
+        # `default=`, an UPDATE of one with `onupdate=`) need SQLAlchemy's execution context.
+        self.eligible = not (compiled.insert_prefetch or compiled.update_prefetch)
         bind_processors = compiled._bind_processors
         # (name, value when the caller gives none or _MISSING, bind processor)
         self.binds: list[tuple[str, Any, Any]] = []
@@ -166,6 +169,8 @@ async def _run_on_driver(
     plan = _PLANS.get(key)
     if plan is None:
         plan = _PLANS[key] = _Plan(statement, dialect)
+    if not plan.eligible:
+        return None
     adapted: Any = sync.connection.dbapi_connection  # the dialect's asyncpg adapter
     args = plan.arguments(params)
     try:
