@@ -15,15 +15,12 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
-    CompoundSelect,
     Select,
     Table,
     and_,
     func,
     literal,
-    literal_column,
     select,
-    union,
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,9 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stockroom.auth.current_site import Access, check_site_access, load_site, resolve_current_site
 from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped_columns
-from stockroom.db.models import NO_LOCATION, Product, Site, StockLevel, TransferLine
+from stockroom.db.models import NO_LOCATION, Product, Site, SiteShortfall, StockLevel, TransferLine
 from stockroom.db.models.base import utcnow
-from stockroom.db.models.ledger import AVAILABLE_INDEX_BOUND
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.ledger.available import expired_at_site, reserved_now
 from stockroom.pagination import PageMeta, PageParams, fetch_page, fetch_rows_page
@@ -43,6 +39,7 @@ from stockroom.stock.schemas import ProductStock
 products = cast(Table, Product.__table__)
 levels = cast(Table, StockLevel.__table__)
 transfer_lines = cast(Table, TransferLine.__table__)
+shortfalls = cast(Table, SiteShortfall.__table__)
 
 
 async def in_transit_to(
@@ -279,64 +276,45 @@ def low_stock_query(
     """Products whose `available` is below `min_stock` at one site, as ONE set-based query,
     biggest shortfall first. Available = on hand − reserved by holds unexpired at `now`.
 
-    Each active product of the brand gets its on-hand at the site from a correlated sum
-    over its levels (locations summed); a product never stocked there counts as 0 — a shop
-    that has none of a product it should keep is short of it. Archived products are left
-    out. The rule is literally available < min_stock, so at a site that allows negative stock
-    a product with min_stock 0 and on-hand −3 is short by 3.
+    Read from the stored shortfalls (stock/shortfalls.py): each product's on hand and
+    reserved at the site (locations summed) beside its min_stock, a product never stocked
+    there at 0 — a shop that has none of a product it should keep is short of it. Only the
+    short rows are read, an index range (the partial index of migration 0013), whatever the
+    catalogue's size. Archived products are left out. The rule is literally available <
+    min_stock, so at a site that allows negative stock a product with min_stock 0 and on-hand
+    −3 is short by 3.
 
-    Only candidates are summed (`_low_stock_candidates`): the products with a level at the
-    site whose on_hand − reserved is below the brand's largest min_stock, and the products
-    with a min_stock and no level there. Every short product is one (see there), and at a
-    site where few products are short there are few candidates, whatever the catalogue's
-    size. A candidate's figures are then exact, as before.
-
-    Why a correlated sum rather than a join to aggregated levels: its plan does not depend
-    on table statistics. Each product's levels are one probe of the (brand_id, site_id,
-    product_id) index. A join looked as fast, until a catalogue import left PostgreSQL's
-    statistics stale: it then estimated one product and nested-looped over every level of
-    the site per product (seconds).
+    The stored reserved still counts the holds past `expires_at` the sweeper has not recorded
+    yet; each short row's expired holds are subtracted here (one probe of the lines' index),
+    which can only lift a product out of low stock, never in: the short rows are every
+    candidate.
     """
-    held = (
-        select(sql_cast(func.sum(levels.c.on_hand), BigInteger))
-        .where(
-            levels.c.brand_id == products.c.brand_id,
-            levels.c.site_id == site_id,
-            levels.c.product_id == products.c.id,
-        )
-        .scalar_subquery()
+    expired = expired_at_site(
+        shortfalls.c.brand_id, shortfalls.c.product_id, site_id, now or utcnow()
     )
-    # Reserved: the levels' stored figure less the holds past their expiry (usually none).
-    stored = (
-        select(sql_cast(func.sum(levels.c.reserved), BigInteger))
-        .where(
-            levels.c.brand_id == products.c.brand_id,
-            levels.c.site_id == site_id,
-            levels.c.product_id == products.c.id,
-        )
-        .scalar_subquery()
-    )
-    expired = expired_at_site(products.c.brand_id, products.c.id, site_id, now or utcnow())
-    # The candidates drive: each is one probe of the products' key, whatever the statistics
-    # (OFFSET 0: the union is computed once, never re-run per product).
-    candidates = _low_stock_candidates(brand_id, site_id).offset(0).subquery("candidates")
     per_product = (
         select(
             products.c.id.label("product_id"),
             products.c.sku,
             products.c.name,
             products.c.min_stock,
-            func.coalesce(held, 0).label("on_hand"),
-            (func.coalesce(stored, 0) - expired).label("reserved"),
+            shortfalls.c.on_hand,
+            (shortfalls.c.reserved - expired).label("reserved"),
         )
-        .select_from(candidates)
+        .select_from(shortfalls)
         .join(
             products,
-            and_(products.c.brand_id == brand_id, products.c.id == candidates.c.product_id),
+            and_(products.c.brand_id == brand_id, products.c.id == shortfalls.c.product_id),
         )
-        .where(products.c.archived.is_(False))
-        # OFFSET 0 keeps the subquery whole, so the sum is computed once per product and not
-        # again for the filter and the sort key (PostgreSQL would otherwise inline it).
+        .where(
+            shortfalls.c.brand_id == brand_id,
+            shortfalls.c.site_id == site_id,
+            # The partial index's own predicate (SHORT), so that the planner may use it.
+            shortfalls.c.on_hand - shortfalls.c.reserved < shortfalls.c.min_stock,
+            products.c.archived.is_(False),
+        )
+        # OFFSET 0 keeps the subquery whole, so the expired holds are probed once per row and
+        # not again for the filter and the sort key (PostgreSQL would otherwise inline it).
         .offset(0)
         .subquery("per_product")
     )
@@ -356,51 +334,6 @@ def low_stock_query(
         .where(available < per_product.c.min_stock)
         .order_by(shortfall.desc(), per_product.c.sku)
     )
-
-
-def _low_stock_candidates(brand_id: uuid.UUID, site_id: uuid.UUID) -> CompoundSelect[Any]:
-    """A superset of the products short at the site, from two index ranges.
-
-    Why every short product is here: min_stock is never negative, so let M be the largest
-    min_stock of the brand's active products. A product with no level at the site has
-    available 0, short only when its min_stock is above 0 (second part). A product with
-    levels there is short when the sum of its levels' on_hand − reserved, plus the expired
-    holds readers add back (never negative), is below its min_stock ≤ M; if each of its k ≥ 1
-    levels had on_hand − reserved ≥ M ≥ 0, that sum would be ≥ k × M ≥ M. So one level is
-    below M (first part, the (brand_id, site_id, on_hand − reserved) index of 0012).
-    """
-    largest = (
-        select(func.max(products.c.min_stock))
-        .where(products.c.brand_id == brand_id, products.c.archived.is_(False))
-        .scalar_subquery()
-    )
-    available = levels.c.on_hand - levels.c.reserved
-    below = select(levels.c.product_id).where(
-        levels.c.brand_id == brand_id,
-        levels.c.site_id == site_id,
-        available < largest,
-        # The partial index's own predicate, as a literal, so that the planner may use it
-        # (min_stock is a 32-bit column: below the largest is always below this).
-        available < literal_column(str(AVAILABLE_INDEX_BOUND)),
-    )
-    # A scalar subquery, not NOT EXISTS: it stays one probe of the (brand_id, site_id,
-    # product_id) index per product, whatever the statistics (an anti-join's plan would not).
-    any_level = (
-        select(literal_column("1"))
-        .where(
-            levels.c.brand_id == brand_id,
-            levels.c.site_id == site_id,
-            levels.c.product_id == products.c.id,
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-    unstocked = select(products.c.id).where(
-        products.c.brand_id == brand_id,
-        products.c.min_stock > 0,
-        any_level.is_(None),
-    )
-    return union(below, unstocked)
 
 
 async def low_stock(
