@@ -18,6 +18,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    case,
     func,
     literal,
     select,
@@ -299,7 +300,10 @@ def low_stock_query(
             products.c.name,
             products.c.min_stock,
             shortfalls.c.on_hand,
-            (shortfalls.c.reserved - expired).label("reserved"),
+            # No probe where nothing is reserved (most rows).
+            (shortfalls.c.reserved - case((shortfalls.c.reserved == 0, 0), else_=expired)).label(
+                "reserved"
+            ),
         )
         .select_from(shortfalls)
         .join(
