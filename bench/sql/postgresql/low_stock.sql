@@ -2,17 +2,24 @@
 -- each; page 1 of 25 with its total), as the API issues it with its caches warm (no token or
 -- site query): ONE query. The short rows of the site's stored shortfalls (site_shortfalls,
 -- stock/shortfalls.py: on hand and reserved summed per product and site, beside min_stock),
--- an index range of the partial index of migration 0013, each joined to its product, less
--- its expired holds (probed only where something is reserved); the total from count(*)
--- OVER (). Captured from low_stock_query with its values inlined (the API binds them).
+-- an index range of the partial index of migration 0013; per short row its product's sku,
+-- name and archived flag (probes of the products' key) and its expired holds (probed only
+-- where something is reserved); the total from count(*) OVER (). Captured from
+-- low_stock_query with its values inlined (the API binds them).
 \set s random(2, :sites - 1)
 BEGIN;
 SELECT per_product.product_id, per_product.sku, per_product.name, per_product.on_hand, per_product.reserved, per_product.on_hand - per_product.reserved AS available, per_product.min_stock, per_product.min_stock - (per_product.on_hand - per_product.reserved) AS shortfall, count(*) OVER () AS _total
-FROM (SELECT products.id AS product_id, products.sku AS sku, products.name AS name, products.min_stock AS min_stock, site_shortfalls.on_hand AS on_hand, site_shortfalls.reserved - CASE WHEN (site_shortfalls.reserved = 0) THEN 0 ELSE (SELECT coalesce(sum(reservation_lines.remaining), 0) AS coalesce_1
+FROM (SELECT site_shortfalls.product_id AS product_id, (SELECT products.sku
+FROM products
+WHERE products.brand_id = site_shortfalls.brand_id AND products.id = site_shortfalls.product_id) AS sku, (SELECT products.name
+FROM products
+WHERE products.brand_id = site_shortfalls.brand_id AND products.id = site_shortfalls.product_id) AS name, site_shortfalls.min_stock AS min_stock, site_shortfalls.on_hand AS on_hand, site_shortfalls.reserved - CASE WHEN (site_shortfalls.reserved = 0) THEN 0 ELSE (SELECT coalesce(sum(reservation_lines.remaining), 0) AS coalesce_1
 FROM reservation_lines
 WHERE reservation_lines.brand_id = site_shortfalls.brand_id AND reservation_lines.product_id = site_shortfalls.product_id AND reservation_lines.site_id = bench_site(:s) AND reservation_lines.active IS true AND reservation_lines.expires_at <= now()) END AS reserved
-FROM site_shortfalls JOIN products ON products.brand_id = :brand_id AND products.id = site_shortfalls.product_id
-WHERE site_shortfalls.brand_id = :brand_id AND site_shortfalls.site_id = bench_site(:s) AND site_shortfalls.on_hand - site_shortfalls.reserved < site_shortfalls.min_stock AND products.archived IS false
+FROM site_shortfalls
+WHERE site_shortfalls.brand_id = :brand_id AND site_shortfalls.site_id = bench_site(:s) AND site_shortfalls.min_stock > site_shortfalls.on_hand - site_shortfalls.reserved AND (SELECT products.archived
+FROM products
+WHERE products.brand_id = site_shortfalls.brand_id AND products.id = site_shortfalls.product_id) IS false
  LIMIT ALL OFFSET 0) AS per_product
 WHERE per_product.on_hand - per_product.reserved < per_product.min_stock ORDER BY shortfall DESC, per_product.sku
  LIMIT 25 OFFSET 0;

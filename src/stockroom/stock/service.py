@@ -278,7 +278,8 @@ def low_stock_query(
     biggest shortfall first. Available = on hand − reserved by holds unexpired at `now`.
 
     Read from the stored shortfalls (stock/shortfalls.py): each product's on hand and
-    reserved at the site (locations summed) beside its min_stock, a product never stocked
+    reserved at the site (locations summed) beside its min_stock (`stockroom verify` checks
+    it is the product's), a product never stocked
     there at 0 — a shop that has none of a product it should keep is short of it. Only the
     short rows are read, an index range (the partial index of migration 0013), whatever the
     catalogue's size. Archived products are left out. The rule is literally available <
@@ -293,29 +294,39 @@ def low_stock_query(
     expired = expired_at_site(
         shortfalls.c.brand_id, shortfalls.c.product_id, site_id, now or utcnow()
     )
+
+    def of_product(column: Any) -> Any:
+        # A probe of the products' key per short row: a join's plan would follow the
+        # statistics, which cannot estimate `on_hand − reserved < min_stock` (PostgreSQL
+        # guessed a third of the site's rows and hashed the whole catalogue).
+        return (
+            select(column)
+            .where(
+                products.c.brand_id == shortfalls.c.brand_id,
+                products.c.id == shortfalls.c.product_id,
+            )
+            .scalar_subquery()
+        )
+
     per_product = (
         select(
-            products.c.id.label("product_id"),
-            products.c.sku,
-            products.c.name,
-            products.c.min_stock,
+            shortfalls.c.product_id,
+            of_product(products.c.sku).label("sku"),
+            of_product(products.c.name).label("name"),
+            shortfalls.c.min_stock,
             shortfalls.c.on_hand,
             # No probe where nothing is reserved (most rows).
             (shortfalls.c.reserved - case((shortfalls.c.reserved == 0, 0), else_=expired)).label(
                 "reserved"
             ),
         )
-        .select_from(shortfalls)
-        .join(
-            products,
-            and_(products.c.brand_id == brand_id, products.c.id == shortfalls.c.product_id),
-        )
         .where(
             shortfalls.c.brand_id == brand_id,
             shortfalls.c.site_id == site_id,
-            # The partial index's own predicate (SHORT), so that the planner may use it.
-            shortfalls.c.on_hand - shortfalls.c.reserved < shortfalls.c.min_stock,
-            products.c.archived.is_(False),
+            # The partial index's own predicate (SHORT, as written there), so that the
+            # planner may use it.
+            shortfalls.c.min_stock > shortfalls.c.on_hand - shortfalls.c.reserved,
+            of_product(products.c.archived).is_(False),
         )
         # OFFSET 0 keeps the subquery whole, so the expired holds are probed once per row and
         # not again for the filter and the sort key (PostgreSQL would otherwise inline it).

@@ -53,7 +53,8 @@ class StockLevel(Base):
 
 
 # A site's short rows: on hand − reserved below the minimum (the partial low-stock index, 0013).
-SHORT = "on_hand - reserved < min_stock"
+# The column first: SQLite turns `expression < column` around and then matches no index.
+SHORT = "min_stock > on_hand - reserved"
 
 
 class SiteShortfall(Base):

@@ -23,7 +23,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # stockroom.db.models.ledger.SHORT (a copy: migrations stand alone).
-SHORT = "on_hand - reserved < min_stock"
+SHORT = "min_stock > on_hand - reserved"
 
 # The same statement as stockroom.ledger.shortfalls.REBUILD, for every brand.
 BACKFILL = """
