@@ -17,7 +17,9 @@ from sqlalchemy import (
     BigInteger,
     Select,
     Table,
+    Uuid,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -29,8 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stockroom.auth.current_site import Access, check_site_access, load_site, resolve_current_site
 from stockroom.auth.principal import Principal
 from stockroom.auth.scope import brand_scoped_columns
+from stockroom.db.core import execute_core
 from stockroom.db.models import NO_LOCATION, Product, Site, SiteShortfall, StockLevel, TransferLine
-from stockroom.db.models.base import utcnow
+from stockroom.db.models.base import UTCDateTime, utcnow
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.ledger.available import expired_at_site, reserved_now
 from stockroom.pagination import PageMeta, PageParams, fetch_page, fetch_rows_page
@@ -43,6 +46,28 @@ transfer_lines = cast(Table, TransferLine.__table__)
 shortfalls = cast(Table, SiteShortfall.__table__)
 
 
+def _build_in_transit(*, by_site: bool) -> Select[Any]:
+    outstanding = sql_cast(func.sum(transfer_lines.c.outstanding), BigInteger)
+    query = (
+        select(transfer_lines.c.product_id, transfer_lines.c.destination_site_id, outstanding)
+        .where(
+            transfer_lines.c.brand_id == bindparam("transit_brand"),
+            transfer_lines.c.product_id.in_(bindparam("transit_products", expanding=True)),
+            transfer_lines.c.outstanding > 0,
+        )
+        .group_by(transfer_lines.c.product_id, transfer_lines.c.destination_site_id)
+    )
+    if by_site:
+        query = query.where(
+            transfer_lines.c.destination_site_id.in_(bindparam("transit_sites", expanding=True))
+        )
+    return query
+
+
+# Built once (low stock asks on every request).
+_IN_TRANSIT = {by_site: _build_in_transit(by_site=by_site) for by_site in (False, True)}
+
+
 async def in_transit_to(
     session: AsyncSession,
     brand_id: uuid.UUID,
@@ -52,19 +77,11 @@ async def in_transit_to(
     """Units of each product on their way to each site: {(product_id, site_id): units}."""
     if not product_ids:
         return {}
-    outstanding = sql_cast(func.sum(transfer_lines.c.outstanding), BigInteger)
-    query = (
-        select(transfer_lines.c.product_id, transfer_lines.c.destination_site_id, outstanding)
-        .where(
-            transfer_lines.c.brand_id == brand_id,
-            transfer_lines.c.product_id.in_(product_ids),
-            transfer_lines.c.outstanding > 0,
-        )
-        .group_by(transfer_lines.c.product_id, transfer_lines.c.destination_site_id)
-    )
+    values: dict[str, Any] = {"transit_brand": brand_id, "transit_products": list(product_ids)}
     if site_ids is not None:
-        query = query.where(transfer_lines.c.destination_site_id.in_(site_ids))
-    return {(p, s): int(units) for p, s, units in await session.execute(query)}
+        values["transit_sites"] = list(site_ids)
+    query = _IN_TRANSIT[site_ids is not None]
+    return {(p, s): int(units) for p, s, units in await execute_core(session, query, values)}
 
 
 def _in_transit_to_site(product_id: uuid.UUID) -> Any:
@@ -271,16 +288,16 @@ async def list_stock_levels(
     ], meta
 
 
-def low_stock_query(
-    brand_id: uuid.UUID, site_id: uuid.UUID, now: datetime | None = None
-) -> Select[Any]:
+def _build_low_stock_query() -> Select[Any]:
     """Products whose `available` is below `min_stock` at one site, as ONE set-based query,
     biggest shortfall first. Available = on hand − reserved by holds unexpired at `now`.
+    Built once (`LOW_STOCK`), with the brand, the site and now bound per request
+    (`low_stock_parameters`): building it cost more Python time than running it.
 
     Read from the stored shortfalls (stock/shortfalls.py): each product's on hand and
     reserved at the site (locations summed) beside its min_stock (`stockroom verify` checks
-    it is the product's), a product never stocked
-    there at 0 — a shop that has none of a product it should keep is short of it. Only the
+    it is the product's), a product never stocked there at 0 — a shop that has none of a
+    product it should keep is short of it. Only the
     short rows are read, an index range (the partial index of migration 0013), whatever the
     catalogue's size. Archived products are left out. The rule is literally available <
     min_stock, so at a site that allows negative stock a product with min_stock 0 and on-hand
@@ -291,9 +308,10 @@ def low_stock_query(
     which can only lift a product out of low stock, never in: the short rows are every
     candidate.
     """
-    expired = expired_at_site(
-        shortfalls.c.brand_id, shortfalls.c.product_id, site_id, now or utcnow()
-    )
+    brand_id = bindparam("low_brand", type_=Uuid())
+    site_id = bindparam("low_site", type_=Uuid())
+    now = bindparam("low_now", type_=UTCDateTime())
+    expired = expired_at_site(shortfalls.c.brand_id, shortfalls.c.product_id, site_id, now)
 
     def of_product(column: Any) -> Any:
         # A probe of the products' key per short row: a join's plan would follow the
@@ -351,6 +369,16 @@ def low_stock_query(
     )
 
 
+LOW_STOCK = _build_low_stock_query()
+
+
+def low_stock_parameters(
+    brand_id: uuid.UUID, site_id: uuid.UUID, now: datetime | None = None
+) -> dict[str, Any]:
+    """The values `LOW_STOCK` reads: low stock of this brand at this site, at `now`."""
+    return {"low_brand": brand_id, "low_site": site_id, "low_now": now or utcnow()}
+
+
 async def low_stock(
     session: AsyncSession,
     principal: Principal,
@@ -364,7 +392,7 @@ async def low_stock(
         session, principal, explicit=site_id, header=header_site, access=Access.read
     )
     rows, meta = await fetch_rows_page(
-        session, low_stock_query(principal.brand_id, site.id), params
+        session, LOW_STOCK, params, low_stock_parameters(principal.brand_id, site.id)
     )
     # Shown, not compared: units on their way do not lift a product out of low stock.
     coming = await in_transit_to(
