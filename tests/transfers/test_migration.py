@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from stockroom.db.engine import create_engine
+from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.db.migrate import upgrade_database
-from stockroom.db.models import Brand, Product, Site, Transfer, TransferLine
+from stockroom.db.models import Transfer, TransferLine
 from stockroom.db.models.base import UTCDateTime, utcnow
 from stockroom.ledger.verify import verify_ledger
 from stockroom.settings import Settings
 from tests.conftest import own_database
+from tests.factories import Database, create_brand_with_admin, create_product, create_site
 
 # The movements table as revision 0004 had it: only these columns are written.
 OLD_MOVEMENTS = sa.table(
@@ -45,42 +46,27 @@ def old_url(backend: str, tmp_path: Path, postgres_server: str | None) -> Iterat
 async def test_transfers_written_before_the_migration_become_completed_rows(old_url: str) -> None:
     engine = create_engine(Settings(database_url=old_url, pool_size=2, pool_max_overflow=2))
     try:
-        # The brand, its sites and product as rows of revision 0004 (today's services also
-        # write tables 0004 does not have, such as the stored shortfalls of 0013).
-        brand_id, shop, warehouse, product = (uuid.uuid4() for _ in range(4))
+        db = Database(engine, create_sessionmaker(engine))
+        brand = await create_brand_with_admin(db)
+        warehouse = await create_site(brand, name="Warehouse")
+        product = await create_product(brand)
         transfer_id, out_id = uuid.uuid4(), uuid.uuid4()
         halves = [
-            (out_id, "transfer_out", shop, -4),
+            (out_id, "transfer_out", brand.site_id, -4),
             (uuid.uuid4(), "transfer_in", warehouse, 4),
         ]
         async with engine.begin() as conn:
-            now = utcnow()
-            await conn.execute(
-                sa.insert(Brand.__table__).values(id=brand_id, name="Old brand", created_at=now)
-            )
-            await conn.execute(
-                sa.insert(Site.__table__),
-                [
-                    {"id": site, "brand_id": brand_id, "name": name, "created_at": now}
-                    for site, name in ((shop, "Main shop"), (warehouse, "Warehouse"))
-                ],
-            )
-            await conn.execute(
-                sa.insert(Product.__table__).values(
-                    id=product, brand_id=brand_id, sku="OLD-1", name="Widget", created_at=now
-                )
-            )
             await conn.execute(
                 sa.insert(OLD_MOVEMENTS),
                 [
                     {
                         "id": movement_id,
-                        "brand_id": brand_id,
+                        "brand_id": brand.id,
                         "type": kind,
                         "product_id": product,
                         "site_id": site,
                         "quantity": quantity,
-                        "source_site_id": shop,
+                        "source_site_id": brand.site_id,
                         "destination_site_id": warehouse,
                         "reference": "TR-OLD",
                         "transfer_id": transfer_id,
@@ -110,7 +96,7 @@ async def test_transfers_written_before_the_migration_become_completed_rows(old_
         await engine.dispose()
     assert (row.status, row.source_site_id, row.destination_site_id, row.reference) == (
         "completed",
-        shop,
+        brand.site_id,
         warehouse,
         "TR-OLD",
     )

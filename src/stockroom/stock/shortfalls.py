@@ -179,11 +179,14 @@ async def add_products(
 
 
 async def add_site(session: AsyncSession, brand_id: uuid.UUID, site_id: uuid.UUID) -> None:
-    """After a site was created: a row for every product of the brand with a minimum."""
+    """After a site was created: a row for every product of the brand with a minimum (none
+    for a new brand's first site: nothing to write)."""
     await execute_core(
         session,
         select(brands.c.id).where(brands.c.id == brand_id).with_for_update(key_share=True),
     )
+    if (await execute_core(session, _ANY_MINIMUM, {"b_brand": brand_id})).first() is None:
+        return
     source = (
         select(
             products.c.brand_id,
@@ -198,6 +201,13 @@ async def add_site(session: AsyncSession, brand_id: uuid.UUID, site_id: uuid.UUI
     )
     stmt = _insert(session.get_bind().dialect.name).from_select(_COLUMNS, source)
     await execute_core(session, stmt.on_conflict_do_nothing(index_elements=_KEY))
+
+
+_ANY_MINIMUM = (
+    select(products.c.id)
+    .where(products.c.brand_id == bindparam("b_brand"), products.c.min_stock > 0)
+    .limit(1)
+)
 
 
 def rebuild_sql(brand: str) -> list[str]:
