@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
+from functools import partial
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends
@@ -58,21 +59,31 @@ async def page_params(page: PageQuery = 1, per_page: PerPageQuery = DEFAULT_PER_
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
-async def fetch_page(
-    session: AsyncSession, query: Select[Any], params: PageParams, *, scalars: bool = True
-) -> tuple[list[Any], PageMeta]:
-    """Run `query` for one page and count all its rows (the query carries its own ORDER BY)."""
-    total = (
-        await session.execute(select(func.count()).select_from(query.order_by(None).subquery()))
-    ).scalar_one()
-    result = await session.execute(query.limit(params.per_page).offset(params.offset))
-    rows = list(result.scalars() if scalars else result.mappings())
-    meta = PageMeta(
+def page_meta(params: PageParams, total: int) -> PageMeta:
+    """The `meta` of a numbered page of `total` rows."""
+    return PageMeta(
         page=params.page,
         per_page=params.per_page,
         total=total,
         total_pages=math.ceil(total / params.per_page) if total else 0,
     )
+
+
+async def fetch_page(
+    session: AsyncSession, query: Select[Any], params: PageParams, *, scalars: bool = True
+) -> tuple[list[Any], PageMeta]:
+    """Run `query` for one page and count all its rows (the query carries its own ORDER BY).
+
+    `scalars`: the query selects ORM entities (run through the session); else plain columns,
+    run as Core on the session's connection (no ORM processing per execution).
+    """
+    run = session.execute if scalars else partial(execute_core, session)
+    total = (
+        await run(select(func.count()).select_from(query.order_by(None).subquery()))
+    ).scalar_one()
+    result = await run(query.limit(params.per_page).offset(params.offset))
+    rows = list(result.scalars() if scalars else result.mappings())
+    meta = page_meta(params, total)
     return rows, meta
 
 
@@ -111,10 +122,5 @@ async def fetch_rows_page(
         total = (await execute_core(session, count, parameters)).scalar_one()
     for row in rows:
         del row["_total"]
-    meta = PageMeta(
-        page=params.page,
-        per_page=params.per_page,
-        total=total,
-        total_pages=math.ceil(total / params.per_page) if total else 0,
-    )
+    meta = page_meta(params, total)
     return rows, meta

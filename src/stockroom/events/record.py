@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy import BindParameter, Table, Uuid, bindparam, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.db.core import execute_core
+from stockroom.db.core import execute_core, prepared
 from stockroom.db.models import Event, StockMovement
 from stockroom.db.models.base import UTCDateTime, new_id, utcnow
 from stockroom.events.rules import EVENT_TYPES
@@ -35,10 +35,24 @@ stock_movements = cast(Table, StockMovement.__table__)
 # Rows per statement of the writer's events: at most 6 bound parameters a row, well within
 # SQLite's 32,766 and PostgreSQL's 32,767.
 CHUNK = 1000
+# session.info: {movement id: its JSON} of the writer's last call, when it wrote at most
+# _KEPT_JSON movements (`movement_json`: the answer reuses the events' text).
+_MOVEMENT_JSON = "stockroom.movement_json"
+_KEPT_JSON = 500
+# Statements of at most this many movements, events and crossings are run on the driver
+# (db/core.py `prepared`): a few dozen shapes, each kept for the life of the process.
+_PREPARED_SHAPE = 6
 
 _LAST_POSITION = select(func.coalesce(func.max(events.c.position), 0)).where(
     events.c.brand_id == bindparam("b_brand")
 )
+
+
+def movement_json(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The movements as the API answers them (`Movement` JSON): the text their
+    `movement.created` events carry, made once by the writer for this request's rows."""
+    known: dict[Any, str] = session.info.get(_MOVEMENT_JSON, {})
+    return [known.get(row["id"]) or Movement.model_validate(row).model_dump_json() for row in rows]
 
 
 def api_data(schema: type[BaseModel], value: Any) -> dict[str, Any]:
@@ -107,6 +121,10 @@ async def record_ledger_events(
     """
     moved = list(site_changes.items())
     data = [Movement.model_validate(row).model_dump_json() for row in movements]
+    if len(data) <= _KEPT_JSON:
+        session.info[_MOVEMENT_JSON] = {
+            row["id"]: text for row, text in zip(movements, data, strict=True)
+        }
     fits = len(data) + len(moved) <= CHUNK
     if fits and session.get_bind().dialect.name == "postgresql":
         carried = movements if insert_movements else ()
@@ -159,6 +177,8 @@ async def _insert_ledger_events(
             f"r{i}": reserved,
         }
     statement = _ledger_events(dialect, len(rows), len(moved), len(carried), columns, stored)
+    if len(rows) + len(moved) + len(carried) <= _PREPARED_SHAPE:
+        prepared(statement)  # the shapes of single-line writes, compiled once each
     await execute_core(session, statement, params)
 
 

@@ -12,11 +12,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.auth.scope import brand_scoped_columns
-from stockroom.db.core import execute_core
+from stockroom.db.core import execute_core, prepared
 from stockroom.db.models import Location, Product
 from stockroom.errors import ValidationFailed, field_error
 from stockroom.fields import MAX_LOCATION_ID  # locations.id is a 32-bit integer
@@ -39,12 +39,23 @@ def targets_of(drafts: Iterable[MovementDraft]) -> Iterator[LineTarget]:
     return (LineTarget(d.field, d.product_id, d.site_id, d.location_id) for d in drafts)
 
 
-def _one_of(column: Any, values: set[Any]) -> Any:
-    # `IN` is an "expanding" parameter, rebuilt on every execution; one value (the usual
-    # single-line request) is a plain comparison with a cached statement.
-    if len(values) == 1:
-        return column == next(iter(values))
-    return column.in_(values)
+def _only(values: set[Any]) -> Any:
+    """The one element of a set of one."""
+    return next(iter(values))
+
+
+# The usual single-line request's lookups, built once (`IN` is an "expanding" parameter,
+# rendered again on every execution).
+_ONE_PRODUCT = prepared(
+    select(Product.id, Product.location_aware, Product.cost_per_unit)
+    .where(Product.brand_id == bindparam("brand"), Product.id == bindparam("product"))
+    .with_for_update(read=True, key_share=True)
+)
+_ONE_LOCATION = prepared(
+    select(Location.id, Location.site_id).where(
+        Location.brand_id == bindparam("brand"), Location.id == bindparam("location")
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,25 +117,34 @@ async def _chunk_problems(
     # Plain rows, not ORM objects: this runs on every stock write. FOR KEY SHARE (the lock
     # the movements' foreign key takes anyway, taken earlier): `location_aware` cannot
     # change until this write commits, as `update_product` locks the row FOR UPDATE.
-    products = {
-        row.id: row
-        for row in await execute_core(
-            session,
+    if len(product_ids) == 1:
+        product_query: Any = _ONE_PRODUCT
+        product_params: dict[str, Any] | None = {"brand": brand_id, "product": _only(product_ids)}
+    else:
+        product_query = (
             brand_scoped_columns(
                 Product, brand_id, Product.id, Product.location_aware, Product.cost_per_unit
             )
-            .where(_one_of(Product.id, product_ids))
-            .with_for_update(read=True, key_share=True),
+            .where(Product.id.in_(product_ids))
+            .with_for_update(read=True, key_share=True)
         )
-    }
+        product_params = None
+    products = {row.id: row for row in await execute_core(session, product_query, product_params)}
     location_sites: dict[int, uuid.UUID] = {}
-    if location_ids:
+    if len(location_ids) == 1:
+        location_sites = {
+            row.id: row.site_id
+            for row in await execute_core(
+                session, _ONE_LOCATION, {"brand": brand_id, "location": _only(location_ids)}
+            )
+        }
+    elif location_ids:
         location_sites = {
             row.id: row.site_id
             for row in await execute_core(
                 session,
                 select(Location.id, Location.site_id).where(
-                    Location.brand_id == brand_id, _one_of(Location.id, location_ids)
+                    Location.brand_id == brand_id, Location.id.in_(location_ids)
                 ),
             )
         }

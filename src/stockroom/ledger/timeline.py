@@ -26,7 +26,7 @@ from sqlalchemy import Table, bindparam, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.db.core import execute_core
+from stockroom.db.core import execute_core, prepared
 from stockroom.db.models import NO_LOCATION, StockLevelDay
 from stockroom.errors import ValidationFailed, field_error
 from stockroom.settings import get_settings
@@ -93,7 +93,7 @@ def _build_add(dialect: Any) -> Any:
     )
 
 
-_ADD = {"postgresql": _build_add(postgresql), "sqlite": _build_add(sqlite)}
+_ADD = {"postgresql": prepared(_build_add(postgresql)), "sqlite": _build_add(sqlite)}
 
 
 async def add_to_checkpoints(

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.db.core import execute_core
+from stockroom.db.core import execute_core, prepared
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import InsufficientStock, StaleQuantity, Unavailable, field_error
 from stockroom.events.record import record_ledger_events
@@ -174,7 +174,7 @@ def _detail(problem: Problem) -> dict[str, Any]:
     return detail
 
 
-_CURRENT = select(levels.c.on_hand).where(KEY)
+_CURRENT = prepared(select(levels.c.on_hand).where(KEY))
 
 
 def _build_conditional_update(*, expected: bool, outgoing: bool) -> Any:
@@ -195,7 +195,7 @@ def _build_conditional_update(*, expected: bool, outgoing: bool) -> Any:
 
 
 _CONDITIONAL_UPDATE = {
-    (expected, outgoing): _build_conditional_update(expected=expected, outgoing=outgoing)
+    (expected, outgoing): prepared(_build_conditional_update(expected=expected, outgoing=outgoing))
     for expected in (False, True)
     for outgoing in (False, True)
 }
