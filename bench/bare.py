@@ -69,9 +69,15 @@ INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, q
   VALUES ($1, $2, $3, 0, (now() AT TIME ZONE 'UTC')::date, $4)
   ON CONFLICT (brand_id, product_id, site_id, location_id, day)
   DO UPDATE SET quantity = (stock_level_days.quantity + excluded.quantity)"""
+# The product's stored shortfall at the site (low stock; the data set has a row for every
+# product and site).
+SHORTFALL = """
+UPDATE site_shortfalls SET on_hand = site_shortfalls.on_hand + $4
+  WHERE site_shortfalls.brand_id = $1 AND site_shortfalls.site_id = $3
+    AND site_shortfalls.product_id = $2"""
 # The same work as one statement: the product check feeds the level write, which feeds the
-# movement and the day's checkpoint (no product, or not enough stock: no level row, so
-# neither, and no row back).
+# movement, the day's checkpoint and the stored shortfall (no product, or not enough stock:
+# no level row, so none of them, and no row back).
 _CTE_MOVEMENT = """
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity,
        source_site_id, destination_site_id, reference, notes, reason_code, reason_description,
@@ -83,7 +89,11 @@ _CTE_DAY = """day AS (
   INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
     SELECT $1, $2, $3, 0, (now() AT TIME ZONE 'UTC')::date, $4 FROM level
     ON CONFLICT (brand_id, product_id, site_id, location_id, day)
-    DO UPDATE SET quantity = (stock_level_days.quantity + excluded.quantity))"""
+    DO UPDATE SET quantity = (stock_level_days.quantity + excluded.quantity)),
+shortfall AS (
+  UPDATE site_shortfalls SET on_hand = site_shortfalls.on_hand + $4 FROM level
+    WHERE site_shortfalls.brand_id = $1 AND site_shortfalls.site_id = $3
+      AND site_shortfalls.product_id = $2)"""
 CTE_ADD = f"""
 WITH product AS (SELECT id FROM products WHERE brand_id = $1 AND id = $2),
 level AS (
@@ -186,6 +196,7 @@ class Bare:
                         return None
                     row = await conn.fetchrow(MOVEMENT, *args, reason, self.user)
                     await conn.execute(LEVEL_DAY, *args)
+                    await conn.execute(SHORTFALL, *args)
         return {
             "id": str(row["id"]),
             "product_id": str(product),

@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from stockroom.ledger import partitions
+from stockroom.stock import shortfalls
 
 PRODUCTS = 10_000
 SITES = 20
@@ -277,6 +278,10 @@ async def load_postgres(
         for statement in reservations.split(";")[:-1]:
             args = [brand.brand_id, brand.shop, brand.user_id]
             await conn.execute(statement, *args[: 3 if "$3" in statement else 2])
+        # The stored shortfalls low stock reads, from the levels and products just loaded.
+        for statement in shortfalls.rebuild_sql("$1::uuid"):
+            await conn.execute(statement, brand.brand_id)
+        phase("stored shortfalls")
     for table, (name, definition) in keys.items():
         await conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
     for _, definition in indexes:
@@ -293,6 +298,7 @@ async def load_postgres(
         "sites",
         "reservations",
         "reservation_lines",
+        "site_shortfalls",
     ):
         await conn.execute(f"VACUUM ANALYZE {table}")
     await conn.execute("CHECKPOINT")
@@ -305,6 +311,16 @@ async def add_fresh_sites_postgres(conn: Any, brand: Brand, first: int, count: i
         """INSERT INTO sites (id, brand_id, name, allow_negative_stock, created_at)
            SELECT bench_site(s), $1::uuid, 'Fresh site ' || s, false, now()
            FROM generate_series($2::int, $3::int) AS s""",
+        brand.brand_id,
+        first,
+        first + count - 1,
+    )
+    # Every product with a minimum is short at a new site (as `sites.service.create_site`).
+    await conn.execute(
+        """INSERT INTO site_shortfalls (brand_id, site_id, product_id, on_hand, reserved, min_stock)
+           SELECT $1::uuid, bench_site(s), p.id, 0, 0, p.min_stock
+           FROM generate_series($2::int, $3::int) AS s, products AS p
+           WHERE p.brand_id = $1::uuid AND p.min_stock > 0""",
         brand.brand_id,
         first,
         first + count - 1,
@@ -409,3 +425,5 @@ def _sqlite_insert_rows(db: sqlite3.Connection, brand: Brand, products: int) -> 
     )
     db.execute("DELETE FROM stock_level_days")  # rebuilt whole (the demo's have theirs)
     db.execute(LEVEL_DAYS.format(day="date(occurred_at)"))
+    for statement in shortfalls.rebuild_sql(":brand"):
+        db.execute(statement, {"brand": brand_hex})

@@ -37,6 +37,7 @@ from stockroom.db.engine import create_engine, create_sessionmaker
 from stockroom.db.migrate import upgrade_database
 from stockroom.db.models import StockMovement
 from stockroom.settings import Settings
+from stockroom.stock import shortfalls
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DATABASE = "stockroom_events_cost"
@@ -57,12 +58,15 @@ async def _admin(statement: str) -> None:
 
 async def _no_events(
     session: AsyncSession,
-    _brand_id: Any,
+    brand_id: Any,
     movements: Sequence[Mapping[str, Any]],
+    site_changes: Mapping[Any, Any],
     *_: Any,
     insert_movements: bool = False,
 ) -> None:
-    """The writer's hook without events: the movements alone, as one INSERT."""
+    """The writer's hook without events: the movements as one INSERT, and the stored
+    shortfalls the events statement also writes (stock/shortfalls.py), as one upsert."""
+    await shortfalls.store(session, brand_id, site_changes)
     if insert_movements and movements:
         await execute_core(session, insert(StockMovement.__table__), list(movements))
 

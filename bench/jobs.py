@@ -111,6 +111,12 @@ LIMIT_INITIAL_STOCK = [
                                     created_at, occurred_at)
        SELECT gen_random_uuid(), $1, 'initial_stock', p, $2, 50, $4, now(), now()
        FROM unnest($3::uuid[]) AS p""",
+    # The products' stored shortfalls at the site (low stock), as the writer adds them.
+    """INSERT INTO site_shortfalls (brand_id, site_id, product_id, on_hand, reserved, min_stock)
+       SELECT $1, $2, p.id, 50, 0, p.min_stock FROM unnest($3::uuid[]) AS u(id)
+       JOIN products AS p ON p.brand_id = $1 AND p.id = u.id ORDER BY p.id
+       ON CONFLICT (brand_id, site_id, product_id)
+       DO UPDATE SET on_hand = site_shortfalls.on_hand + excluded.on_hand""",
     # The levels' checkpoints of the day (as-of reads), as the writer adds them.
     """INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
        SELECT $1, p, $2, 0, (now() AT TIME ZONE 'UTC')::date, 50 FROM unnest($3::uuid[]) AS p
@@ -126,7 +132,7 @@ async def initial_stock_limit(
         database_url, min_size=INITIAL_STOCK_CONCURRENCY, max_size=INITIAL_STOCK_CONCURRENCY
     )
     queue = list(reversed(work))
-    auth, site_q, lock, started_q, levels, movements, checkpoints = LIMIT_INITIAL_STOCK
+    auth, site_q, lock, started_q, levels, movements, stored, checkpoints = LIMIT_INITIAL_STOCK
 
     async def sender() -> None:
         while queue:
@@ -138,6 +144,7 @@ async def initial_stock_limit(
                 await conn.fetch(started_q, brand.brand_id, site, products)
                 await conn.execute(levels, brand.brand_id, site, products)
                 await conn.execute(movements, brand.brand_id, site, products, brand.user_id)
+                await conn.execute(stored, brand.brand_id, site, products)
                 await conn.execute(checkpoints, brand.brand_id, site, products)
 
     try:

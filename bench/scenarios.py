@@ -329,7 +329,7 @@ def sqlite_parameters(ctx: Context, token_hash: str) -> dict[str, Any]:
 # (label, framework, write kind: "tx" the scenario's statements in a transaction, "cte" one).
 BARE: dict[str, list[tuple[str, str, str]]] = {
     "a": [
-        ("FastAPI, the 4 statements in a transaction", "fastapi", "tx"),
+        ("FastAPI, the 5 statements in a transaction", "fastapi", "tx"),
         ("FastAPI, one CTE", "fastapi", "cte"),
         ("Starlette, one CTE", "starlette", "cte"),
     ],

@@ -65,7 +65,7 @@ def vary_product(rng: random.Random, n: int, fixed: dict[str, Any]) -> tuple[int
 
 
 def vary_site(rng: random.Random, n: int, fixed: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    return 0, {"site_id": rng.choice(fixed["site_ids"])}
+    return 0, {"site_id": rng.choice(fixed["site_ids"]), "now": _now()}
 
 
 def vary_cursor(rng: random.Random, n: int, fixed: dict[str, Any]) -> tuple[int, dict[str, Any]]:

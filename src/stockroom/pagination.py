@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Mapping
 from functools import partial
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends
 from pydantic import BaseModel
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.db.core import execute_core
@@ -85,24 +87,39 @@ async def fetch_page(
     return rows, meta
 
 
+@functools.lru_cache(maxsize=16)
+def _rows_page_statements(query: Select[Any]) -> tuple[Select[Any], Select[Any]]:
+    """A query's page (with its total) and its count, limit and offset bound per execution:
+    for a query built once, both are built once too, and so is each one's cache key."""
+    page = (
+        query.add_columns(func.count().over().label("_total"))
+        .limit(bindparam("page_limit"))
+        .offset(bindparam("page_offset"))
+    )
+    return page, select(func.count()).select_from(query.order_by(None).subquery())
+
+
 async def fetch_rows_page(
-    session: AsyncSession, query: Select[Any], params: PageParams
+    session: AsyncSession,
+    query: Select[Any],
+    params: PageParams,
+    parameters: Mapping[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], PageMeta]:
-    """One page of plain rows and the total, in one query (`count(*) OVER ()`).
+    """One page of plain rows and the total, in one query (`count(*) OVER ()`), for a query
+    built once (a module's constant) whose bound parameters take the values `parameters`.
 
     For queries whose every row is costly to find (low stock computes each product's stock),
     counting separately would do all the work twice. Past the last page there are no rows to
     carry the total, so only then is it counted on its own.
     """
-    counted = query.add_columns(func.count().over().label("_total"))
-    result = await session.execute(counted.limit(params.per_page).offset(params.offset))
+    page, count = _rows_page_statements(query)
+    values = {**(parameters or {}), "page_limit": params.per_page, "page_offset": params.offset}
+    result = await execute_core(session, page, values)
     rows = [dict(row) for row in result.mappings()]
     if rows:
         total = int(rows[0]["_total"])
     else:
-        total = (
-            await session.execute(select(func.count()).select_from(query.order_by(None).subquery()))
-        ).scalar_one()
+        total = (await execute_core(session, count, parameters)).scalar_one()
     for row in rows:
         del row["_total"]
     meta = page_meta(params, total)

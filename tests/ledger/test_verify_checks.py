@@ -56,6 +56,11 @@ RESERVATIONS = {
     "every active hold has its level",
     "reservation lines hold between 0 and what they reserved",
 }
+# The stored shortfalls' (tests/stock/test_stored_shortfalls.py breaks them).
+SHORTFALLS = {
+    "stored shortfalls equal the movements, the holds and the products' minimum",
+    "every product with stock, holds or a minimum at a site has its stored shortfall",
+}
 LISTED = 100  # examples listed per check (`stockroom verify` prints them)
 
 
@@ -169,6 +174,7 @@ async def test_a_sound_ledger_passes_every_check_and_counts_its_rows(own_db: Dat
         CHECKPOINTS,
         *LOCATIONS,
         *RESERVATIONS,
+        *SHORTFALLS,
     }
     assert all(check.ok and check.examples == [] for check in report.checks)
     # tea at the shop and the warehouse, cups at the shop and the stall

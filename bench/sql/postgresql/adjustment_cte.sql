@@ -1,6 +1,6 @@
 -- (a) the same work as adjustment.sql in ONE statement (what the bare "one CTE" endpoint
 -- sends, bench/bare.py): the product check feeds the level write, which feeds the movement
--- and the level's checkpoint of the day.
+-- and the level's checkpoint of the day and the product's stored shortfall at the site.
 -- Not what the API issues today: the bar a merged write would be measured against.
 \set i random(1, :products)
 \set q random(0, 1) * 2 - 1
@@ -16,7 +16,11 @@ day AS (
   INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
     SELECT :brand_id, bench_product(:i), :site_id, 0, (now() AT TIME ZONE 'UTC')::date, :q FROM level
     ON CONFLICT (brand_id, product_id, site_id, location_id, day)
-    DO UPDATE SET quantity = (stock_level_days.quantity + excluded.quantity))
+    DO UPDATE SET quantity = (stock_level_days.quantity + excluded.quantity)),
+shortfall AS (
+  UPDATE site_shortfalls SET on_hand = site_shortfalls.on_hand + :q FROM level
+    WHERE site_shortfalls.brand_id = :brand_id AND site_shortfalls.site_id = :site_id
+      AND site_shortfalls.product_id = bench_product(:i))
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
        purchase_id, unit_cost, user_id, created_at, occurred_at)
@@ -37,7 +41,11 @@ day AS (
   INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
     SELECT :brand_id, bench_product(:i), :site_id, 0, (now() AT TIME ZONE 'UTC')::date, :q FROM level
     ON CONFLICT (brand_id, product_id, site_id, location_id, day)
-    DO UPDATE SET quantity = (stock_level_days.quantity + excluded.quantity))
+    DO UPDATE SET quantity = (stock_level_days.quantity + excluded.quantity)),
+shortfall AS (
+  UPDATE site_shortfalls SET on_hand = site_shortfalls.on_hand + :q FROM level
+    WHERE site_shortfalls.brand_id = :brand_id AND site_shortfalls.site_id = :site_id
+      AND site_shortfalls.product_id = bench_product(:i))
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
        purchase_id, unit_cost, user_id, created_at, occurred_at)

@@ -35,6 +35,10 @@ INSERT INTO stock_levels (brand_id, product_id, site_id, location_id, on_hand, u
   ON CONFLICT (brand_id, product_id, site_id, location_id)
   DO UPDATE SET on_hand = (stock_levels.on_hand + excluded.on_hand), updated_at = excluded.updated_at
   RETURNING stock_levels.on_hand;
+UPDATE site_shortfalls SET on_hand = site_shortfalls.on_hand - 1
+  WHERE site_shortfalls.brand_id = :brand_id AND site_shortfalls.site_id = :site_id
+    AND site_shortfalls.product_id IN (bench_product(:i1), bench_product(:i2), bench_product(:i3),
+                                       bench_product(:i4), bench_product(:i5));
 \startpipeline
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,

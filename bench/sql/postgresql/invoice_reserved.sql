@@ -37,6 +37,10 @@ INSERT INTO stock_levels (brand_id, product_id, site_id, location_id, on_hand, r
   DO UPDATE SET on_hand = (stock_levels.on_hand + excluded.on_hand),
                 reserved = (stock_levels.reserved + excluded.reserved),
                 updated_at = excluded.updated_at;
+UPDATE site_shortfalls SET on_hand = site_shortfalls.on_hand - 1,
+       reserved = site_shortfalls.reserved - 1
+  WHERE site_shortfalls.brand_id = :brand_id AND site_shortfalls.site_id = :site_id
+    AND site_shortfalls.product_id = bench_product(:k);
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
        destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
        purchase_id, unit_cost, user_id, created_at, occurred_at)

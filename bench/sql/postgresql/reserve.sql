@@ -13,6 +13,9 @@ UPDATE stock_levels SET reserved = (stock_levels.reserved + 1), updated_at = now
     AND stock_levels.site_id = :site_id AND stock_levels.location_id = 0
     AND stock_levels.on_hand - stock_levels.reserved >= 1
   RETURNING stock_levels.reserved;
+UPDATE site_shortfalls SET reserved = site_shortfalls.reserved + 1
+  WHERE site_shortfalls.brand_id = :brand_id AND site_shortfalls.site_id = :site_id
+    AND site_shortfalls.product_id = bench_product(:i);
 INSERT INTO reservations (id, brand_id, site_id, status, reference, notes, user_id, expires_at,
        created_at, updated_at)
   VALUES (bench_invoice(:r), :brand_id, :site_id, 'active', NULL, NULL, :user_id,

@@ -15,6 +15,7 @@ from stockroom.auth.scope import brand_scoped
 from stockroom.db.models import Product, StockMovement
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.pagination import PageMeta, PageParams, fetch_page
+from stockroom.stock import shortfalls
 
 
 def _sku_taken() -> ValidationFailed:
@@ -62,6 +63,9 @@ async def create_product(
     )
     session.add(product)
     await _flush_unique_sku(session)
+    if min_stock > 0:
+        # Short at every site until stocked (low stock reads the stored shortfalls).
+        await shortfalls.add_products(session, brand_id, [product.id], created=True)
     return product
 
 
@@ -158,9 +162,12 @@ async def update_product(
         )
     if details:
         raise ValidationFailed("The product cannot be changed.", details)
+    new_minimum = "min_stock" in changes and changes["min_stock"] != product.min_stock
     for name, value in changes.items():
         setattr(product, name, value)
     await _flush_unique_sku(session)
+    if new_minimum:
+        await shortfalls.add_products(session, product.brand_id, [product.id])
     return product
 
 

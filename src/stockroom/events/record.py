@@ -5,9 +5,9 @@ see feed.py); on SQLite, where one writer at a time holds the database until it 
 the writer's numbers are already in commit order and are given here: the brand's highest
 position plus one, plus two, ... The writer's events (`record_ledger_events`, the hot path)
 take one statement, which also judges the threshold crossings — on PostgreSQL the same
-statement also inserts the movements (a data-modifying WITH), so the events cost the
-adjustment no round trip of their own; other services' events one INSERT (and, on SQLite,
-the read of the last position).
+statement also inserts the movements and adds the change to the stored shortfalls
+(data-modifying WITHs; stock/shortfalls.py), so neither costs the adjustment a round trip of
+its own; other services' events one INSERT (and, on SQLite, the read of the last position).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from stockroom.db.models import Event, StockMovement
 from stockroom.db.models.base import UTCDateTime, new_id, utcnow
 from stockroom.events.rules import EVENT_TYPES
 from stockroom.movements.schemas import Movement
+from stockroom.stock.shortfalls import SiteChange, SiteKey, store, stored_cte
 
 events = cast(Table, Event.__table__)
 stock_movements = cast(Table, StockMovement.__table__)
@@ -41,9 +42,6 @@ _KEPT_JSON = 500
 # Statements of at most this many movements, events and crossings are run on the driver
 # (db/core.py `prepared`): a few dozen shapes, each kept for the life of the process.
 _PREPARED_SHAPE = 6
-
-# (product_id, site_id): a level's site-wide figure, the one low stock is judged on.
-SiteKey = tuple[uuid.UUID, uuid.UUID]
 
 _LAST_POSITION = select(func.coalesce(func.max(events.c.position), 0)).where(
     events.c.brand_id == bindparam("b_brand")
@@ -103,32 +101,36 @@ async def record_ledger_events(
     session: AsyncSession,
     brand_id: uuid.UUID,
     movements: Sequence[Mapping[str, Any]],
-    available_changes: Mapping[SiteKey, int],
+    site_changes: Mapping[SiteKey, SiteChange],
     now: datetime,
     *,
     insert_movements: bool = False,
 ) -> None:
     """The writer's events, in ONE statement: `movement.created` per movement, then
     `stock.low` / `stock.replenished` for each product and site whose available units
-    crossed min_stock. With `insert_movements` the movement rows themselves are inserted
-    too: on PostgreSQL by the same statement (one round trip for both), else just before.
+    crossed min_stock. The request's `site_changes` (net change of on hand and reserved per
+    product and site, in sorted key order) are added to the stored shortfalls: on PostgreSQL
+    by the same statement, whose rows' new figures judge the crossings, else just before
+    (and the statement reads the rows). With `insert_movements` the movement rows
+    themselves are inserted too: on PostgreSQL by the same statement, else just before.
 
-    Called after the levels changed, under their row locks: the stored figures the
-    statement reads are this transaction's, and `available_changes` (the request's net
-    change of available units per product and site) gives the figure before it. The
-    crossing is judged in SQL (low: from ≥ min_stock to below; replenished: back), so a change
-    that crosses nothing costs no more than the insert of its movements' events.
+    Called after the levels changed, under their row locks: the stored figures are this
+    transaction's, and the change gives the figure before it. The crossing is judged in SQL
+    (low: from ≥ min_stock to below; replenished: back), so a change that crosses nothing
+    costs no more than the insert of its movements' events and its shortfall rows.
     """
-    moved = [(key, delta) for key, delta in available_changes.items() if delta]
+    moved = list(site_changes.items())
     data = [Movement.model_validate(row).model_dump_json() for row in movements]
     if len(data) <= _KEPT_JSON:
         session.info[_MOVEMENT_JSON] = {
             row["id"]: text for row, text in zip(movements, data, strict=True)
         }
     fits = len(data) + len(moved) <= CHUNK
-    if fits and insert_movements and session.get_bind().dialect.name == "postgresql":
-        await _insert_ledger_events(session, brand_id, data, moved, now, movements)
+    if fits and session.get_bind().dialect.name == "postgresql":
+        carried = movements if insert_movements else ()
+        await _insert_ledger_events(session, brand_id, data, moved, now, carried, stored=True)
         return
+    await store(session, brand_id, site_changes)
     if insert_movements and movements:
         await execute_core(session, insert(stock_movements), list(movements))
     if fits:
@@ -146,11 +148,14 @@ async def _insert_ledger_events(
     session: AsyncSession,
     brand_id: uuid.UUID,
     rows: Sequence[str],
-    moved: Sequence[tuple[SiteKey, int]],
+    moved: Sequence[tuple[SiteKey, SiteChange]],
     now: datetime,
     carried: Sequence[Mapping[str, Any]],
+    *,
+    stored: bool = False,
 ) -> None:
-    """One statement: these events (and, on PostgreSQL, the `carried` movements' INSERT)."""
+    """One statement: these events (and, on PostgreSQL, the `carried` movements' INSERT and,
+    `stored`, the shortfall rows' upsert)."""
     if not rows and not moved:
         return
     dialect = session.get_bind().dialect.name
@@ -161,16 +166,17 @@ async def _insert_ledger_events(
             params[f"m{i}c{j}"] = movement[column]
     for i, data in enumerate(rows):
         params[f"me{i}"], params[f"md{i}"] = new_id(), data
-    for i, ((product_id, site_id), delta) in enumerate(moved):
+    for i, ((product_id, site_id), (on_hand, reserved)) in enumerate(moved):
         params |= {
             f"e{i}": new_id(),
             f"p{i}": product_id,
             f"s{i}": site_id,
             f"pt{i}": str(product_id),
             f"st{i}": str(site_id),
-            f"d{i}": delta,
+            f"h{i}": on_hand,
+            f"r{i}": reserved,
         }
-    statement = _ledger_events(dialect, len(rows), len(moved), len(carried), columns)
+    statement = _ledger_events(dialect, len(rows), len(moved), len(carried), columns, stored)
     if len(rows) + len(moved) + len(carried) <= _PREPARED_SHAPE:
         prepared(statement)  # the shapes of single-line writes, compiled once each
     await execute_core(session, statement, params)
@@ -178,10 +184,17 @@ async def _insert_ledger_events(
 
 @functools.lru_cache(maxsize=64)
 def _ledger_events(
-    dialect: str, movements: int, moved: int, carried: int = 0, columns: tuple[str, ...] = ()
+    dialect: str,
+    movements: int,
+    moved: int,
+    carried: int = 0,
+    columns: tuple[str, ...] = (),
+    stored: bool = False,
 ) -> Any:
     """The writer's events statement for this many movements and moved (product, site)s;
-    with `carried` movements (PostgreSQL), their INSERT into stock_movements rides along."""
+    with `carried` movements (PostgreSQL), their INSERT into stock_movements rides along;
+    `stored` (PostgreSQL), the upsert of the moved shortfall rows, whose RETURNING gives
+    the figures (else they are read from the rows)."""
     postgres = dialect == "postgresql"
 
     def cast(name: str, sql_type: str) -> str:
@@ -189,9 +202,9 @@ def _ledger_events(
 
     # Only integers and fixed names are interpolated: every value is a bound parameter.
     ctes, parts = [], []
+    if (carried or stored) and not postgres:
+        raise ValueError("only PostgreSQL writes other tables within the events statement")
     if carried:
-        if not postgres:
-            raise ValueError("only PostgreSQL inserts movements within the events statement")
         if not set(columns) <= set(stock_movements.c.keys()):
             raise ValueError(f"not columns of stock_movements: {columns!r}")
         # A data-modifying WITH runs exactly once, whether or not the INSERT below reads it.
@@ -212,24 +225,28 @@ def _ledger_events(
         rows = ", ".join(
             f"({movements + i}, {cast(f'e{i}', 'uuid')}, {cast(f'p{i}', 'uuid')}, "
             f"{cast(f's{i}', 'uuid')}, {cast(f'pt{i}', 'text')}, {cast(f'st{i}', 'text')}, "
-            f"{cast(f'd{i}', 'bigint')})"
+            f"{cast(f'h{i}', 'bigint')}, {cast(f'r{i}', 'bigint')})"
             for i in range(moved)
         )
         build = "json_build_object" if postgres else "json_object"
-        total = "CAST(sum({}) AS bigint)" if postgres else "sum({})"
         ctes.append(
-            f"moved(ord, event_id, product_id, site_id, product_text, site_text, delta) "
-            f"AS (VALUES {rows})"
+            "moved(ord, event_id, product_id, site_id, product_text, site_text, "
+            f"on_hand_delta, reserved_delta) AS (VALUES {rows})"
         )
+        # The product's figures at the site after the change: the stored shortfall row's.
+        if stored:
+            ctes.append(stored_cte("moved"))
+            row = "stored AS st ON st.product_id = m.product_id AND st.site_id = m.site_id"
+        else:
+            row = (
+                "site_shortfalls AS st ON st.brand_id = :brand AND st.site_id = m.site_id "
+                "AND st.product_id = m.product_id"
+            )
         ctes.append(f"""figures AS (
-            SELECT m.ord, m.event_id, m.product_text, m.site_text, m.delta, p.min_stock,
-                   {total.format("l.on_hand")} AS on_hand,
-                   {total.format("l.reserved")} AS reserved
-            FROM moved AS m
-            JOIN products AS p ON p.brand_id = :brand AND p.id = m.product_id
-            JOIN stock_levels AS l
-              ON l.brand_id = :brand AND l.product_id = m.product_id AND l.site_id = m.site_id
-            GROUP BY m.ord, m.event_id, m.product_text, m.site_text, m.delta, p.min_stock
+            SELECT m.ord, m.event_id, m.product_text, m.site_text,
+                   m.on_hand_delta - m.reserved_delta AS delta,
+                   st.min_stock, st.on_hand, st.reserved
+            FROM moved AS m JOIN {row}
         )""")  # noqa: S608
         ctes.append(f"""crossed AS (
             SELECT ord, event_id,

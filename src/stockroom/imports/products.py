@@ -38,6 +38,7 @@ from stockroom.imports.rows import (
     TooManyErrors,
     read_records,
 )
+from stockroom.stock import shortfalls
 
 COLUMNS = ("sku", "name", "unit", "min_stock", "location_aware", "cost_per_unit")
 REQUIRED = ("sku", "name")
@@ -132,11 +133,12 @@ async def import_products(
     try:
         for start in range(0, total, CHUNK):
             chunk = parsed.rows[start : start + CHUNK]
+            ids = [new_id() for _ in chunk]
             await session.execute(
                 insert(products),
                 [
                     {
-                        "id": new_id(),
+                        "id": product_id,
                         "brand_id": brand_id,
                         "sku": sku,
                         "name": name,
@@ -148,9 +150,14 @@ async def import_products(
                         "created_at": now,
                         "updated_at": now,
                     }
-                    for sku, name, unit, min_stock, location_aware, cost in chunk
+                    for product_id, (sku, name, unit, min_stock, location_aware, cost) in zip(
+                        ids, chunk, strict=True
+                    )
                 ],
             )
+            # Those with a minimum are short at every site until stocked.
+            minimums = [i for i, row in zip(ids, chunk, strict=True) if row[3] > 0]
+            await shortfalls.add_products(session, brand_id, minimums, created=True)
             if progress is not None:
                 progress("writing", start + len(chunk), total)
     except IntegrityError:

@@ -327,8 +327,9 @@ def reserved_now(now: Any) -> Any:
     return case((levels.c.reserved == 0, 0), else_=levels.c.reserved - expired)
 
 
-def expired_at_site(brand_id: Any, product_id: Any, site_id: Any, now: datetime) -> Any:
-    """SQL for the units of a product at a site still counted in `reserved` but expired."""
+def expired_at_site(brand_id: Any, product_id: Any, site_id: Any, now: Any) -> Any:
+    """SQL for the units of a product at a site still counted in `reserved` but expired
+    (`now`: a datetime or SQL, e.g. a bound parameter)."""
     return (
         select(func.coalesce(func.sum(lines.c.remaining), 0))
         .where(

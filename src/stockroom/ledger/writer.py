@@ -53,6 +53,7 @@ from stockroom.ledger.statements import (
 )
 from stockroom.ledger.timeline import add_to_checkpoints, checked_occurred_at
 from stockroom.observability.metrics import count_insufficient_stock, count_movements_on_commit
+from stockroom.stock.shortfalls import site_changes
 
 # A few conditional-write retries cover the read-committed race between a refused
 # UPDATE and the look that explains it (another writer changed the level in between).
@@ -106,30 +107,17 @@ async def post_movements(
             "Not enough stock; nothing was written.", [_detail(p) for p in short]
         )
     rows = [_movement_row(brand_id, draft, user_id, now, occurred) for draft in drafts]
-    # The movement rows and the events of this change (movement.created, threshold
-    # crossings), in its transaction; on PostgreSQL one statement inserts both.
+    # The movement rows, the events of this change (movement.created, threshold
+    # crossings) and its stored shortfalls (stock/shortfalls.py), in its transaction, after
+    # the levels; on PostgreSQL one statement writes all three.
     await record_ledger_events(
-        session, brand_id, rows, _available_changes(drafts, holds), now, insert_movements=True
+        session, brand_id, rows, site_changes(drafts, holds), now, insert_movements=True
     )
     if rows:
         await add_to_checkpoints(session, brand_id, rows)
         # Metrics only: counted by type if and when the caller's transaction commits.
         count_movements_on_commit(session, rows)
     return rows
-
-
-def _available_changes(
-    drafts: Sequence[MovementDraft], holds: Sequence[HoldDraft]
-) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
-    """Net change of available units (on hand − reserved) per product and site."""
-    changes: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
-    for draft in drafts:
-        key = (draft.product_id, draft.site_id)
-        changes[key] = changes.get(key, 0) + draft.quantity
-    for hold in holds:
-        key = (hold.product_id, hold.site_id)
-        changes[key] = changes.get(key, 0) - hold.quantity
-    return changes
 
 
 def _movement_row(

@@ -15,6 +15,7 @@ from stockroom.auth.scope import brand_scoped
 from stockroom.db.models import Location, Site, StockLevel
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.pagination import PageMeta, PageParams, fetch_page
+from stockroom.stock import shortfalls
 
 
 async def create_site(
@@ -24,6 +25,8 @@ async def create_site(
     site = Site(brand_id=brand_id, name=name, allow_negative_stock=allow_negative_stock)
     session.add(site)
     await session.flush()
+    # Every product with a minimum is short at the new site until stocked there.
+    await shortfalls.add_site(session, brand_id, site.id)
     return site
 
 

@@ -15,17 +15,15 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
-    CompoundSelect,
     Select,
     Table,
     Uuid,
     and_,
     bindparam,
+    case,
     func,
     literal,
-    literal_column,
     select,
-    union,
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,9 +32,8 @@ from stockroom.auth.current_site import Access, check_site_access, load_site, re
 from stockroom.auth.principal import Principal
 from stockroom.auth.scope import PRODUCT_OF_BRAND, brand_scoped_columns
 from stockroom.db.core import execute_core, prepared
-from stockroom.db.models import NO_LOCATION, Product, Site, StockLevel, TransferLine
+from stockroom.db.models import NO_LOCATION, Product, Site, SiteShortfall, StockLevel, TransferLine
 from stockroom.db.models.base import UTCDateTime, utcnow
-from stockroom.db.models.ledger import AVAILABLE_INDEX_BOUND
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.ledger.available import expired_at_site, reserved_now
 from stockroom.pagination import PageMeta, PageParams, fetch_page, fetch_rows_page
@@ -46,6 +43,29 @@ from stockroom.stock.schemas import ProductStock
 products = cast(Table, Product.__table__)
 levels = cast(Table, StockLevel.__table__)
 transfer_lines = cast(Table, TransferLine.__table__)
+shortfalls = cast(Table, SiteShortfall.__table__)
+
+
+def _build_in_transit(*, by_site: bool) -> Select[Any]:
+    outstanding = sql_cast(func.sum(transfer_lines.c.outstanding), BigInteger)
+    query = (
+        select(transfer_lines.c.product_id, transfer_lines.c.destination_site_id, outstanding)
+        .where(
+            transfer_lines.c.brand_id == bindparam("transit_brand"),
+            transfer_lines.c.product_id.in_(bindparam("transit_products", expanding=True)),
+            transfer_lines.c.outstanding > 0,
+        )
+        .group_by(transfer_lines.c.product_id, transfer_lines.c.destination_site_id)
+    )
+    if by_site:
+        query = query.where(
+            transfer_lines.c.destination_site_id.in_(bindparam("transit_sites", expanding=True))
+        )
+    return query
+
+
+# Built once (low stock asks on every request).
+_IN_TRANSIT = {by_site: _build_in_transit(by_site=by_site) for by_site in (False, True)}
 
 
 async def in_transit_to(
@@ -57,19 +77,11 @@ async def in_transit_to(
     """Units of each product on their way to each site: {(product_id, site_id): units}."""
     if not product_ids:
         return {}
-    outstanding = sql_cast(func.sum(transfer_lines.c.outstanding), BigInteger)
-    query = (
-        select(transfer_lines.c.product_id, transfer_lines.c.destination_site_id, outstanding)
-        .where(
-            transfer_lines.c.brand_id == brand_id,
-            transfer_lines.c.product_id.in_(product_ids),
-            transfer_lines.c.outstanding > 0,
-        )
-        .group_by(transfer_lines.c.product_id, transfer_lines.c.destination_site_id)
-    )
+    values: dict[str, Any] = {"transit_brand": brand_id, "transit_products": list(product_ids)}
     if site_ids is not None:
-        query = query.where(transfer_lines.c.destination_site_id.in_(site_ids))
-    return {(p, s): int(units) for p, s, units in await session.execute(query)}
+        values["transit_sites"] = list(site_ids)
+    query = _IN_TRANSIT[site_ids is not None]
+    return {(p, s): int(units) for p, s, units in await execute_core(session, query, values)}
 
 
 def _in_transit_to_site(product_id: Any) -> Any:
@@ -285,70 +297,66 @@ async def list_stock_levels(
     ], meta
 
 
-def low_stock_query(
-    brand_id: uuid.UUID, site_id: uuid.UUID, now: datetime | None = None
-) -> Select[Any]:
+def _build_low_stock_query() -> Select[Any]:
     """Products whose `available` is below `min_stock` at one site, as ONE set-based query,
     biggest shortfall first. Available = on hand − reserved by holds unexpired at `now`.
+    Built once (`LOW_STOCK`), with the brand, the site and now bound per request
+    (`low_stock_parameters`): building it cost more Python time than running it.
 
-    Each active product of the brand gets its on-hand at the site from a correlated sum
-    over its levels (locations summed); a product never stocked there counts as 0 — a shop
-    that has none of a product it should keep is short of it. Archived products are left
-    out. The rule is literally available < min_stock, so at a site that allows negative stock
-    a product with min_stock 0 and on-hand −3 is short by 3.
+    Read from the stored shortfalls (stock/shortfalls.py): each product's on hand and
+    reserved at the site (locations summed) beside its min_stock (`stockroom verify` checks
+    it is the product's), a product never stocked there at 0 — a shop that has none of a
+    product it should keep is short of it. Only the
+    short rows are read, an index range (the partial index of migration 0013), whatever the
+    catalogue's size. Archived products are left out. The rule is literally available <
+    min_stock, so at a site that allows negative stock a product with min_stock 0 and on-hand
+    −3 is short by 3.
 
-    Only candidates are summed (`_low_stock_candidates`): the products with a level at the
-    site whose on_hand − reserved is below the brand's largest min_stock, and the products
-    with a min_stock and no level there. Every short product is one (see there), and at a
-    site where few products are short there are few candidates, whatever the catalogue's
-    size. A candidate's figures are then exact, as before.
-
-    Why a correlated sum rather than a join to aggregated levels: its plan does not depend
-    on table statistics. Each product's levels are one probe of the (brand_id, site_id,
-    product_id) index. A join looked as fast, until a catalogue import left PostgreSQL's
-    statistics stale: it then estimated one product and nested-looped over every level of
-    the site per product (seconds).
+    The stored reserved still counts the holds past `expires_at` the sweeper has not recorded
+    yet; each short row's expired holds are subtracted here (one probe of the lines' index),
+    which can only lift a product out of low stock, never in: the short rows are every
+    candidate.
     """
-    held = (
-        select(sql_cast(func.sum(levels.c.on_hand), BigInteger))
-        .where(
-            levels.c.brand_id == products.c.brand_id,
-            levels.c.site_id == site_id,
-            levels.c.product_id == products.c.id,
+    brand_id = bindparam("low_brand", type_=Uuid())
+    site_id = bindparam("low_site", type_=Uuid())
+    now = bindparam("low_now", type_=UTCDateTime())
+    expired = expired_at_site(shortfalls.c.brand_id, shortfalls.c.product_id, site_id, now)
+
+    def of_product(column: Any) -> Any:
+        # A probe of the products' key per short row: a join's plan would follow the
+        # statistics, which cannot estimate `on_hand − reserved < min_stock` (PostgreSQL
+        # guessed a third of the site's rows and hashed the whole catalogue).
+        return (
+            select(column)
+            .where(
+                products.c.brand_id == shortfalls.c.brand_id,
+                products.c.id == shortfalls.c.product_id,
+            )
+            .scalar_subquery()
         )
-        .scalar_subquery()
-    )
-    # Reserved: the levels' stored figure less the holds past their expiry (usually none).
-    stored = (
-        select(sql_cast(func.sum(levels.c.reserved), BigInteger))
-        .where(
-            levels.c.brand_id == products.c.brand_id,
-            levels.c.site_id == site_id,
-            levels.c.product_id == products.c.id,
-        )
-        .scalar_subquery()
-    )
-    expired = expired_at_site(products.c.brand_id, products.c.id, site_id, now or utcnow())
-    # The candidates drive: each is one probe of the products' key, whatever the statistics
-    # (OFFSET 0: the union is computed once, never re-run per product).
-    candidates = _low_stock_candidates(brand_id, site_id).offset(0).subquery("candidates")
+
     per_product = (
         select(
-            products.c.id.label("product_id"),
-            products.c.sku,
-            products.c.name,
-            products.c.min_stock,
-            func.coalesce(held, 0).label("on_hand"),
-            (func.coalesce(stored, 0) - expired).label("reserved"),
+            shortfalls.c.product_id,
+            of_product(products.c.sku).label("sku"),
+            of_product(products.c.name).label("name"),
+            shortfalls.c.min_stock,
+            shortfalls.c.on_hand,
+            # No probe where nothing is reserved (most rows).
+            (shortfalls.c.reserved - case((shortfalls.c.reserved == 0, 0), else_=expired)).label(
+                "reserved"
+            ),
         )
-        .select_from(candidates)
-        .join(
-            products,
-            and_(products.c.brand_id == brand_id, products.c.id == candidates.c.product_id),
+        .where(
+            shortfalls.c.brand_id == brand_id,
+            shortfalls.c.site_id == site_id,
+            # The partial index's own predicate (SHORT, as written there), so that the
+            # planner may use it.
+            shortfalls.c.min_stock > shortfalls.c.on_hand - shortfalls.c.reserved,
+            of_product(products.c.archived).is_(False),
         )
-        .where(products.c.archived.is_(False))
-        # OFFSET 0 keeps the subquery whole, so the sum is computed once per product and not
-        # again for the filter and the sort key (PostgreSQL would otherwise inline it).
+        # OFFSET 0 keeps the subquery whole, so the expired holds are probed once per row and
+        # not again for the filter and the sort key (PostgreSQL would otherwise inline it).
         .offset(0)
         .subquery("per_product")
     )
@@ -370,49 +378,14 @@ def low_stock_query(
     )
 
 
-def _low_stock_candidates(brand_id: uuid.UUID, site_id: uuid.UUID) -> CompoundSelect[Any]:
-    """A superset of the products short at the site, from two index ranges.
+LOW_STOCK = _build_low_stock_query()
 
-    Why every short product is here: min_stock is never negative, so let M be the largest
-    min_stock of the brand's active products. A product with no level at the site has
-    available 0, short only when its min_stock is above 0 (second part). A product with
-    levels there is short when the sum of its levels' on_hand − reserved, plus the expired
-    holds readers add back (never negative), is below its min_stock ≤ M; if each of its k ≥ 1
-    levels had on_hand − reserved ≥ M ≥ 0, that sum would be ≥ k × M ≥ M. So one level is
-    below M (first part, the (brand_id, site_id, on_hand − reserved) index of 0012).
-    """
-    largest = (
-        select(func.max(products.c.min_stock))
-        .where(products.c.brand_id == brand_id, products.c.archived.is_(False))
-        .scalar_subquery()
-    )
-    available = levels.c.on_hand - levels.c.reserved
-    below = select(levels.c.product_id).where(
-        levels.c.brand_id == brand_id,
-        levels.c.site_id == site_id,
-        available < largest,
-        # The partial index's own predicate, as a literal, so that the planner may use it
-        # (min_stock is a 32-bit column: below the largest is always below this).
-        available < literal_column(str(AVAILABLE_INDEX_BOUND)),
-    )
-    # A scalar subquery, not NOT EXISTS: it stays one probe of the (brand_id, site_id,
-    # product_id) index per product, whatever the statistics (an anti-join's plan would not).
-    any_level = (
-        select(literal_column("1"))
-        .where(
-            levels.c.brand_id == brand_id,
-            levels.c.site_id == site_id,
-            levels.c.product_id == products.c.id,
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-    unstocked = select(products.c.id).where(
-        products.c.brand_id == brand_id,
-        products.c.min_stock > 0,
-        any_level.is_(None),
-    )
-    return union(below, unstocked)
+
+def low_stock_parameters(
+    brand_id: uuid.UUID, site_id: uuid.UUID, now: datetime | None = None
+) -> dict[str, Any]:
+    """The values `LOW_STOCK` reads: low stock of this brand at this site, at `now`."""
+    return {"low_brand": brand_id, "low_site": site_id, "low_now": now or utcnow()}
 
 
 async def low_stock(
@@ -428,7 +401,7 @@ async def low_stock(
         session, principal, explicit=site_id, header=header_site, access=Access.read
     )
     rows, meta = await fetch_rows_page(
-        session, low_stock_query(principal.brand_id, site.id), params
+        session, LOW_STOCK, params, low_stock_parameters(principal.brand_id, site.id)
     )
     # Shown, not compared: units on their way do not lift a product out of low stock.
     coming = await in_transit_to(

@@ -6,7 +6,13 @@ from stockroom.db.models.commerce import Invoice, InvoiceLine, Purchase
 from stockroom.db.models.counts import StockCount, StockCountLine, StockCountProduct
 from stockroom.db.models.events import Event
 from stockroom.db.models.idempotency import IdempotencyKey
-from stockroom.db.models.ledger import NO_LOCATION, StockLevel, StockLevelDay, StockMovement
+from stockroom.db.models.ledger import (
+    NO_LOCATION,
+    SiteShortfall,
+    StockLevel,
+    StockLevelDay,
+    StockMovement,
+)
 from stockroom.db.models.reservations import Reservation, ReservationLine
 from stockroom.db.models.tenancy import ApiToken, Brand, Location, Site, User, UserSite
 from stockroom.db.models.transfers import Transfer, TransferLine
@@ -27,6 +33,7 @@ __all__ = [
     "Reservation",
     "ReservationLine",
     "Site",
+    "SiteShortfall",
     "StockCount",
     "StockCountLine",
     "StockCountProduct",

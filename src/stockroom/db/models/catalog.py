@@ -19,8 +19,6 @@ class Product(Base):
         UniqueConstraint("brand_id", "sku"),
         CheckConstraint("min_stock >= 0", name="min_stock_not_negative"),
         Index("ix_products_brand_id_name", "brand_id", "name"),
-        # Low stock: the brand's largest min_stock, and the products that have one (0012).
-        Index("ix_products_brand_id_min_stock", "brand_id", "min_stock"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(default=new_id)

@@ -25,12 +25,6 @@ MOVEMENT_TYPES = (
     "return",
 )
 
-# The low-stock index (0012) holds the levels whose on_hand − reserved is below this: all of
-# them in practice. Partial, so that only a query stating the bound can use it (lookups by
-# product keep their own index even when the statistics are stale); min_stock is a 32-bit
-# column, so a level below any min_stock is below this.
-AVAILABLE_INDEX_BOUND = 2**31 - 1
-
 # Levels are keyed by location too; products that are not location-aware use this key.
 NO_LOCATION = 0
 
@@ -42,15 +36,8 @@ class StockLevel(Base):
         tenant_fk("site_id", "sites"),
         # Low stock for a site, stock listing by site.
         Index("ix_stock_levels_brand_id_site_id_product_id", "brand_id", "site_id", "product_id"),
-        # Low stock: the levels of a site whose on_hand − reserved is below a bound (0012).
-        Index(
-            "ix_stock_levels_brand_id_site_id_available",
-            "brand_id",
-            "site_id",
-            text("(on_hand - reserved)"),
-            postgresql_where=text(f"(on_hand - reserved) < {AVAILABLE_INDEX_BOUND}"),
-            sqlite_where=text(f"(on_hand - reserved) < {AVAILABLE_INDEX_BOUND}"),
-        ),
+        # No index holds on_hand or reserved (0013 dropped 0012's): a level's update is then
+        # a heap-only (HOT) update on PostgreSQL, which adds no index entry.
     )
 
     brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"), primary_key=True)
@@ -63,6 +50,44 @@ class StockLevel(Base):
     # them; readers subtract those). Changed only by the ledger writer, like on_hand.
     reserved: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# A site's short rows: on hand − reserved below the minimum (the partial low-stock index, 0013).
+# The column first: SQLite turns `expression < column` around and then matches no index.
+SHORT = "min_stock > on_hand - reserved"
+
+
+class SiteShortfall(Base):
+    """A product's stock at a site, summed over its locations, beside the product's minimum.
+
+    `on_hand` and `reserved` are the sums of the product's levels at the site (reserved as
+    stored: holds past `expires_at` count until the sweeper records them); `min_stock` is
+    the product's. The writer changes the figures in the transaction that changes the
+    levels (ledger/shortfalls.py); the catalogue keeps `min_stock` and gives every product
+    with a minimum a row at every site (a product never stocked is short at 0). Low stock
+    at a site is then an index range of the short rows (`SHORT`); `stockroom verify` checks
+    the rows against the movements and the reservations.
+    """
+
+    __tablename__ = "site_shortfalls"
+    __table_args__ = (
+        tenant_fk("product_id", "products"),
+        tenant_fk("site_id", "sites"),
+        Index(
+            "ix_site_shortfalls_brand_id_site_id_short",
+            "brand_id",
+            "site_id",
+            postgresql_where=text(SHORT),
+            sqlite_where=text(SHORT),
+        ),
+    )
+
+    brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    site_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    on_hand: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved: Mapped[int] = mapped_column(BigInteger, default=0)
+    min_stock: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StockMovement(Base):
