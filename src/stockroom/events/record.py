@@ -105,7 +105,7 @@ async def record_ledger_events(
     now: datetime,
     *,
     insert_movements: bool = False,
-) -> None:
+) -> list[str]:
     """The writer's events, in ONE statement: `movement.created` per movement, then
     `stock.low` / `stock.replenished` for each product and site whose available units
     crossed min_stock. With `insert_movements` the movement rows themselves are inserted
@@ -116,6 +116,9 @@ async def record_ledger_events(
     change of available units per product and site) gives the figure before it. The
     crossing is judged in SQL (low: from ≥ min_stock to below; replenished: back), so a change
     that crosses nothing costs no more than the insert of its movements' events.
+
+    Returns each movement's JSON as the API answers it (the data of its movement.created
+    event), for a caller that answers with the movements.
     """
     moved = [(key, delta) for key, delta in available_changes.items() if delta]
     data = [Movement.model_validate(row).model_dump_json() for row in movements]
@@ -125,22 +128,23 @@ async def record_ledger_events(
         await _insert_many_ledger_events(
             session, brand_id, data, moved, now, movements if insert_movements else ()
         )
-        return
+        return data
     fits = len(data) + len(moved) <= CHUNK
     if fits and insert_movements and postgres:
         await _insert_ledger_events(session, brand_id, data, moved, now, movements)
-        return
+        return data
     if insert_movements and movements:
         await execute_core(session, insert(stock_movements), list(movements))
     if fits:
         await _insert_ledger_events(session, brand_id, data, moved, now, ())
-        return
+        return data
     # A large write (an import, a count of a whole site): statements within the databases'
     # bound-parameter limits, the movements' events first, in order, then the crossings.
     for start in range(0, len(data), CHUNK):
         await _insert_ledger_events(session, brand_id, data[start : start + CHUNK], [], now, ())
     for start in range(0, len(moved), CHUNK):
         await _insert_ledger_events(session, brand_id, [], moved[start : start + CHUNK], now, ())
+    return data
 
 
 async def _insert_ledger_events(

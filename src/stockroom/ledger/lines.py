@@ -8,11 +8,12 @@ as one 422, each with the request field it concerns.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, any_, bindparam, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.auth.scope import brand_scoped_columns
@@ -39,11 +40,18 @@ def targets_of(drafts: Iterable[MovementDraft]) -> Iterator[LineTarget]:
     return (LineTarget(d.field, d.product_id, d.site_id, d.location_id) for d in drafts)
 
 
-def _one_of(column: Any, values: set[Any]) -> Any:
-    # `IN` is an "expanding" parameter, rebuilt on every execution; one value (the usual
-    # single-line request) is a plain comparison with a cached statement.
+def one_of(column: Any, values: Collection[Any], dialect: str) -> Any:
+    """`column IN values`, as cheap as the database allows.
+
+    `IN` is an "expanding" parameter, rebuilt on every execution (a bound parameter per
+    value, each rendered and processed in Python); one value (the usual single-line
+    request) is a plain comparison with a cached statement, and on PostgreSQL many values
+    are one array parameter (`= ANY(:values)`), the same statement whatever their number.
+    """
     if len(values) == 1:
         return column == next(iter(values))
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
     return column.in_(values)
 
 
@@ -96,6 +104,7 @@ async def line_target_problems(
 async def _chunk_problems(
     session: AsyncSession, brand_id: uuid.UUID, targets: list[LineTarget]
 ) -> tuple[dict[uuid.UUID, Row[Any]], list[LineProblem]]:
+    dialect = session.get_bind().dialect.name
     product_ids = {t.product_id for t in targets}
     # Ids outside the column's range name no location (and would overflow the driver).
     location_ids = {
@@ -113,7 +122,7 @@ async def _chunk_problems(
             brand_scoped_columns(
                 Product, brand_id, Product.id, Product.location_aware, Product.cost_per_unit
             )
-            .where(_one_of(Product.id, product_ids))
+            .where(one_of(Product.id, product_ids, dialect))
             .with_for_update(read=True, key_share=True),
         )
     }
@@ -124,7 +133,7 @@ async def _chunk_problems(
             for row in await execute_core(
                 session,
                 select(Location.id, Location.site_id).where(
-                    Location.brand_id == brand_id, _one_of(Location.id, location_ids)
+                    Location.brand_id == brand_id, one_of(Location.id, location_ids, dialect)
                 ),
             )
         }
