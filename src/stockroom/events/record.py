@@ -38,7 +38,7 @@ from stockroom.db.models import Event, StockMovement
 from stockroom.db.models.base import UTCDateTime, new_id, utcnow
 from stockroom.db.unnest import column_parameters, unnest_columns
 from stockroom.events.rules import EVENT_TYPES
-from stockroom.movements.schemas import Movement
+from stockroom.movements.schemas import movement_json
 
 events = cast(Table, Event.__table__)
 stock_movements = cast(Table, StockMovement.__table__)
@@ -121,7 +121,7 @@ async def record_ledger_events(
     event), for a caller that answers with the movements.
     """
     moved = [(key, delta) for key, delta in available_changes.items() if delta]
-    data = [Movement.model_validate(row).model_dump_json() for row in movements]
+    data = [movement_json(row) for row in movements]
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres and len(movements) > 1:
         # Many rows (a batch, an initial stock, an import): one statement fed by arrays.
