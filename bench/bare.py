@@ -37,7 +37,7 @@ from starlette.routing import Route
 from stockroom.serving import uvicorn_options
 from stockroom.settings import get_settings
 
-POOL_MIN, POOL_MAX = 5, 10  # STOCKROOM_POOL_SIZE + STOCKROOM_POOL_MAX_OVERFLOW defaults
+POOL_MIN, POOL_MAX = 10, 10  # STOCKROOM_POOL_SIZE (+ STOCKROOM_POOL_MAX_OVERFLOW) defaults
 
 PRODUCT_CHECK = "SELECT products.id FROM products WHERE products.brand_id = $1 AND products.id = $2"
 ADJUST_PRODUCT_CHECK = (

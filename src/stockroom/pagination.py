@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends
@@ -10,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from stockroom.db.core import execute_core
 from stockroom.fields import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, PageQuery, PerPageQuery
 
 __all__ = [
@@ -55,21 +57,31 @@ async def page_params(page: PageQuery = 1, per_page: PerPageQuery = DEFAULT_PER_
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
-async def fetch_page(
-    session: AsyncSession, query: Select[Any], params: PageParams, *, scalars: bool = True
-) -> tuple[list[Any], PageMeta]:
-    """Run `query` for one page and count all its rows (the query carries its own ORDER BY)."""
-    total = (
-        await session.execute(select(func.count()).select_from(query.order_by(None).subquery()))
-    ).scalar_one()
-    result = await session.execute(query.limit(params.per_page).offset(params.offset))
-    rows = list(result.scalars() if scalars else result.mappings())
-    meta = PageMeta(
+def page_meta(params: PageParams, total: int) -> PageMeta:
+    """The `meta` of a numbered page of `total` rows."""
+    return PageMeta(
         page=params.page,
         per_page=params.per_page,
         total=total,
         total_pages=math.ceil(total / params.per_page) if total else 0,
     )
+
+
+async def fetch_page(
+    session: AsyncSession, query: Select[Any], params: PageParams, *, scalars: bool = True
+) -> tuple[list[Any], PageMeta]:
+    """Run `query` for one page and count all its rows (the query carries its own ORDER BY).
+
+    `scalars`: the query selects ORM entities (run through the session); else plain columns,
+    run as Core on the session's connection (no ORM processing per execution).
+    """
+    run = session.execute if scalars else partial(execute_core, session)
+    total = (
+        await run(select(func.count()).select_from(query.order_by(None).subquery()))
+    ).scalar_one()
+    result = await run(query.limit(params.per_page).offset(params.offset))
+    rows = list(result.scalars() if scalars else result.mappings())
+    meta = page_meta(params, total)
     return rows, meta
 
 
@@ -93,10 +105,5 @@ async def fetch_rows_page(
         ).scalar_one()
     for row in rows:
         del row["_total"]
-    meta = PageMeta(
-        page=params.page,
-        per_page=params.per_page,
-        total=total,
-        total_pages=math.ceil(total / params.per_page) if total else 0,
-    )
+    meta = page_meta(params, total)
     return rows, meta

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockroom import body_guards
 from stockroom.auth.principal import PRINCIPAL_STATE, Principal
-from stockroom.auth.tokens import bearer_token, load_principal
+from stockroom.auth.tokens import bearer_token, cached_principal, load_principal
 from stockroom.db.session import RequestTransaction, open_transaction
 from stockroom.errors import StockroomError, Unavailable
 from stockroom.http.errors import error_headers
@@ -208,6 +208,9 @@ class RequestPipeline:
     ) -> Principal:
         raw = _header(headers, b"authorization")
         token = bearer_token(raw.decode("latin-1") if raw is not None else None)
+        known = cached_principal(token)
+        if known is not None:
+            return known
         if not transaction.write:
             # A read looks the token up (when the cache does not know it) in the request's
             # own session: no second connection.

@@ -30,8 +30,11 @@ class Settings(BaseSettings):
     database_application_name: str = "stockroom"
     # Per worker process (and again for the replica's pool when one is set): see the
     # connection budget in docs/running.md. 2 instances x 4 workers x 10 + headroom < 100.
-    pool_size: int = 5
-    pool_max_overflow: int = 5
+    # All kept open, none as overflow: SQLAlchemy closes an overflow connection returned to a
+    # full pool, which under a steady load of waiting requests meant opening and closing
+    # connections all the time (docs/performance.md, "The pool keeps its connections").
+    pool_size: int = 10
+    pool_max_overflow: int = 0
     # Seconds a request waits for a free pooled connection before it is answered
     # 503 `unavailable` with Retry-After (never an unbounded wait).
     pool_timeout_seconds: float = 5.0

@@ -36,7 +36,7 @@ async def test_the_engine_takes_its_pool_bounds_from_the_settings() -> None:
     try:
         pool = engine.pool
         assert isinstance(pool, QueuePool)
-        assert (pool.size(), pool._max_overflow, pool.timeout()) == (5, 5, 5.0)
+        assert (pool.size(), pool._max_overflow, pool.timeout()) == (10, 0, 5.0)
     finally:
         await engine.dispose()
 

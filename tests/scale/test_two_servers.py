@@ -25,8 +25,8 @@ from tests.server import Server, start_server
 # server still closing) share the database and must not count against the two servers.
 APPLICATION_NAME = f"stockroom-two-servers-{uuid.uuid4().hex[:8]}"
 DEFAULT_POOLS = {
-    "STOCKROOM_POOL_SIZE": "5",
-    "STOCKROOM_POOL_MAX_OVERFLOW": "5",
+    "STOCKROOM_POOL_SIZE": "10",
+    "STOCKROOM_POOL_MAX_OVERFLOW": "0",
     "STOCKROOM_DATABASE_APPLICATION_NAME": APPLICATION_NAME,
 }
 SERVERS, WORKERS, WRITERS, WRITES_EACH = 2, 2, 24, 10

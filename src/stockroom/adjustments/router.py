@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Response
 
 from stockroom.adjustments import service
 from stockroom.adjustments.schemas import AdjustmentRequest, SingleAdjustment
-from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
+from stockroom.auth.dependencies import CoreSession, CurrentPrincipal, CurrentSiteChoice
 from stockroom.db.replica import ReadSession
+from stockroom.events.record import movement_json
 from stockroom.http.errors import error_responses
 from stockroom.http.params import OnlySiteQuery, WorkspaceAliasQuery
 from stockroom.movements.schemas import Movement, MovementList
@@ -46,11 +47,11 @@ async def list_inventory_adjustments(
     responses=error_responses(401, 403, 409, 422),
 )
 async def create_inventory_adjustment(
-    session: Session,
+    session: CoreSession,
     principal: CurrentPrincipal,
     site_choice: CurrentSiteChoice,
     body: Annotated[AdjustmentRequest, Body()],
-) -> Movement | MovementList:
+) -> Response:
     """Record a signed stock change with its reason, or a batch of them (all or nothing).
 
     A single adjustment answers with its movement; a batch (`products`) answers
@@ -59,7 +60,13 @@ async def create_inventory_adjustment(
     the level is exactly that number (`stale_quantity`).
     """
     rows = await service.create_adjustment(session, principal, body, site_choice)
-    movements = [Movement.model_validate(r) for r in rows]
-    if isinstance(body, SingleAdjustment):
-        return movements[0]
-    return MovementList(data=movements)
+    # The `Movement` JSON the writer made for the movements' events: serialised once
+    # (FastAPI would validate a returned model again before serialising it).
+    movements = movement_json(session, rows)
+    answer = movements[0] if isinstance(body, SingleAdjustment) else list_json(movements)
+    return Response(answer, status_code=201, media_type="application/json")
+
+
+def list_json(items: list[str]) -> str:
+    """`{"data": [...]}` (a `MovementList`) around items already serialised."""
+    return '{"data":[' + ",".join(items) + "]}"

@@ -16,19 +16,22 @@ from stockroom.auth.current_site import SiteChoice, explicit_site
 from stockroom.auth.principal import PRINCIPAL_STATE, Principal
 from stockroom.auth.tokens import bearer_token as bearer_token
 from stockroom.auth.tokens import load_principal as load_principal
-from stockroom.db.session import get_session
+from stockroom.db.session import get_core_session, get_session, request_transaction
 from stockroom.http.params import WorkspaceAliasQuery
 from stockroom.ratelimit import enforce_rate_limit
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# For routes that run Core statements only (no ORM object left pending): see get_core_session.
+CoreSession = Annotated[AsyncSession, Depends(get_core_session)]
 
 
-async def get_principal(request: Request, response: Response, session: Session) -> Principal:
+async def get_principal(request: Request, response: Response) -> Principal:
     """The caller, as the request pipeline authenticated it (before reading the body), held
     to its token's rate limit (after authentication: 401 comes first)."""
     token = bearer_token(request.headers.get("authorization"))
     principal = request.scope.get("state", {}).get(PRINCIPAL_STATE)
     if not isinstance(principal, Principal):
+        session = await request_transaction(request).session()
         principal = await load_principal(session, token)
     await enforce_rate_limit(request, response, token)
     return principal
@@ -37,20 +40,14 @@ async def get_principal(request: Request, response: Response, session: Session) 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-async def site_header(
-    x_site_id: Annotated[
-        uuid.UUID | None,
-        Header(description="Current site when the body or query names none."),
-    ] = None,
-) -> uuid.UUID | None:
-    return x_site_id
-
-
-SiteHeader = Annotated[uuid.UUID | None, Depends(site_header)]
+SiteHeader = Annotated[
+    uuid.UUID | None,
+    Header(alias="x-site-id", description="Current site when the body or query names none."),
+]
 
 
 async def site_choice(
-    site_header: SiteHeader,
+    x_site_id: SiteHeader = None,
     site_id: Annotated[
         uuid.UUID | None,
         Query(
@@ -61,7 +58,7 @@ async def site_choice(
     workspace_id: WorkspaceAliasQuery = None,
 ) -> SiteChoice:
     return SiteChoice(
-        query=explicit_site(site_id, workspace_id, field="workspace_id"), header=site_header
+        query=explicit_site(site_id, workspace_id, field="workspace_id"), header=x_site_id
     )
 
 

@@ -74,6 +74,14 @@ def bearer_token(header: str | None) -> str:
     return token
 
 
+def cached_principal(token: str) -> Principal | None:
+    """The token's user as this process looked it up moments ago (auth/token_cache.py)."""
+    cached = TOKEN_CACHE.get(hash_token(token))
+    if cached is not None:
+        bind_brand(cached.brand_id)
+    return cached
+
+
 async def load_principal(session: AsyncSession, token: str) -> Principal:
     """Resolve a token to its user with one query; revoked or unknown tokens are refused."""
     token_hash = hash_token(token)

@@ -191,6 +191,23 @@ async def read_without_transaction(session: AsyncSession) -> None:
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
+def request_transaction(request: Request) -> RequestTransaction:
+    """The request's transaction, as the pipeline opened it."""
+    transaction = request.scope.get("state", {}).get(TRANSACTION_STATE)
+    if not isinstance(transaction, RequestTransaction):
+        raise RuntimeError("no request transaction: is the request pipeline installed?")
+    return transaction
+
+
+async def get_core_session(request: Request) -> AsyncSession:
+    """The request's session for a route that runs Core statements only (FastAPI dependency).
+
+    Such a route leaves nothing pending in the session, so it needs no flush as it returns:
+    a plain dependency, without the generator's teardown that `get_session` costs.
+    """
+    return await request_transaction(request).session()
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session (FastAPI dependency); its transaction is ended by its owner.
 
@@ -198,9 +215,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     is answered by the error handlers (422 / 503) like any error of the route; the commit
     that follows has nothing left to refuse but the database itself going away.
     """
-    transaction = request.scope.get("state", {}).get(TRANSACTION_STATE)
-    if not isinstance(transaction, RequestTransaction):
-        raise RuntimeError("no request transaction: is the request pipeline installed?")
-    session = await transaction.session()
+    session = await request_transaction(request).session()
     yield session
     await session.flush()

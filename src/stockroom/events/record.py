@@ -33,12 +33,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.db.core import execute_core
+from stockroom.db.core import execute_core, prepared
 from stockroom.db.models import Event, StockMovement
 from stockroom.db.models.base import UTCDateTime, new_id, utcnow
 from stockroom.db.unnest import column_parameters, unnest_columns
 from stockroom.events.rules import EVENT_TYPES
-from stockroom.movements.schemas import movement_json
+from stockroom.movements.schemas import Movement, encode_movement
 
 events = cast(Table, Event.__table__)
 stock_movements = cast(Table, StockMovement.__table__)
@@ -46,6 +46,13 @@ stock_movements = cast(Table, StockMovement.__table__)
 # Rows per statement of the writer's events: at most 6 bound parameters a row, well within
 # SQLite's 32,766 and PostgreSQL's 32,767.
 CHUNK = 1000
+# session.info: {movement id: its JSON} of the writer's last call, when it wrote at most
+# _KEPT_JSON movements (`movement_json`: the answer reuses the events' text).
+_MOVEMENT_JSON = "stockroom.movement_json"
+_KEPT_JSON = 500
+# Statements of at most this many movements, events and crossings are run on the driver
+# (db/core.py `prepared`): a few dozen shapes, each kept for the life of the process.
+_PREPARED_SHAPE = 6
 
 # (product_id, site_id): a level's site-wide figure, the one low stock is judged on.
 SiteKey = tuple[uuid.UUID, uuid.UUID]
@@ -53,6 +60,13 @@ SiteKey = tuple[uuid.UUID, uuid.UUID]
 _LAST_POSITION = select(func.coalesce(func.max(events.c.position), 0)).where(
     events.c.brand_id == bindparam("b_brand")
 )
+
+
+def movement_json(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The movements as the API answers them (`Movement` JSON): the text their
+    `movement.created` events carry, made once by the writer for this request's rows."""
+    known: dict[Any, str] = session.info.get(_MOVEMENT_JSON, {})
+    return [known.get(row["id"]) or Movement.model_validate(row).model_dump_json() for row in rows]
 
 
 def api_data(schema: type[BaseModel], value: Any) -> dict[str, Any]:
@@ -105,7 +119,7 @@ async def record_ledger_events(
     now: datetime,
     *,
     insert_movements: bool = False,
-) -> list[str]:
+) -> None:
     """The writer's events, in ONE statement: `movement.created` per movement, then
     `stock.low` / `stock.replenished` for each product and site whose available units
     crossed min_stock. With `insert_movements` the movement rows themselves are inserted
@@ -116,35 +130,35 @@ async def record_ledger_events(
     change of available units per product and site) gives the figure before it. The
     crossing is judged in SQL (low: from ≥ min_stock to below; replenished: back), so a change
     that crosses nothing costs no more than the insert of its movements' events.
-
-    Returns each movement's JSON as the API answers it (the data of its movement.created
-    event), for a caller that answers with the movements.
     """
     moved = [(key, delta) for key, delta in available_changes.items() if delta]
-    data = [movement_json(row) for row in movements]
+    data = [encode_movement(row) for row in movements]
+    if len(data) <= _KEPT_JSON:
+        session.info[_MOVEMENT_JSON] = {
+            row["id"]: text for row, text in zip(movements, data, strict=True)
+        }
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres and len(movements) > 1:
         # Many rows (a batch, an initial stock, an import): one statement fed by arrays.
         await _insert_many_ledger_events(
             session, brand_id, data, moved, now, movements if insert_movements else ()
         )
-        return data
+        return
     fits = len(data) + len(moved) <= CHUNK
     if fits and insert_movements and postgres:
         await _insert_ledger_events(session, brand_id, data, moved, now, movements)
-        return data
+        return
     if insert_movements and movements:
         await execute_core(session, insert(stock_movements), list(movements))
     if fits:
         await _insert_ledger_events(session, brand_id, data, moved, now, ())
-        return data
+        return
     # A large write (an import, a count of a whole site): statements within the databases'
     # bound-parameter limits, the movements' events first, in order, then the crossings.
     for start in range(0, len(data), CHUNK):
         await _insert_ledger_events(session, brand_id, data[start : start + CHUNK], [], now, ())
     for start in range(0, len(moved), CHUNK):
         await _insert_ledger_events(session, brand_id, [], moved[start : start + CHUNK], now, ())
-    return data
 
 
 async def _insert_ledger_events(
@@ -176,6 +190,8 @@ async def _insert_ledger_events(
             f"d{i}": delta,
         }
     statement = _ledger_events(dialect, len(rows), len(moved), len(carried), columns)
+    if len(rows) + len(moved) + len(carried) <= _PREPARED_SHAPE:
+        prepared(statement)  # the shapes of single-line writes, compiled once each
     await execute_core(session, statement, params)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response
 
 from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
+from stockroom.events.record import movement_json
 from stockroom.http.errors import error_responses
 from stockroom.initial_stock import service
 from stockroom.initial_stock.schemas import InitialStockRequest
@@ -37,11 +38,9 @@ async def create_initial_stock(
     `cost_per_unit` to the weighted average of the stock already held across the brand (at
     the old cost) and this quantity (at the new cost).
     """
+    rows = await service.create_initial_stock(session, principal, body, site_choice)
     # The movements as their movement.created events hold them (the writer encodes each
     # once): up to 500 of them, validated and encoded a second time, cost as much as the
     # rest of the request's Python.
-    answered: list[str] = []
-    await service.create_initial_stock(session, principal, body, site_choice, answered=answered)
-    return Response(
-        '{"data":[' + ",".join(answered) + "]}", status_code=201, media_type="application/json"
-    )
+    answer = '{"data":[' + ",".join(movement_json(session, rows)) + "]}"
+    return Response(answer, status_code=201, media_type="application/json")

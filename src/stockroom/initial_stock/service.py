@@ -44,11 +44,8 @@ async def create_initial_stock(
     principal: Principal,
     body: InitialStockRequest,
     site_choice: SiteChoice,
-    *,
-    answered: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Write an `initial_stock` movement per line (all or none); return the movements
-    (and put each one's JSON as the API answers it in `answered`, if given)."""
+    """Write an `initial_stock` movement per line (all or none); return the movements."""
     site = await site_choice.resolve(session, principal, Access.write, body=body.site_id)
     drafts = [
         MovementDraft(
@@ -81,7 +78,6 @@ async def create_initial_stock(
         user_id=principal.user_id,
         now=now,
         occurred_at=body.occurred_at,
-        answered=answered,
     )
 
 

@@ -306,8 +306,9 @@ def _unavailable_detail(change: _Change, on_hand: int, reserved: int, need: int)
     }
 
 
-def reserved_now(now: datetime) -> Any:
-    """SQL for a `stock_levels` row's reserved units at `now`: expired holds left out.
+def reserved_now(now: Any) -> Any:
+    """SQL for a `stock_levels` row's reserved units at `now` (a datetime or a bind
+    parameter): expired holds left out.
 
     A correlated probe of the lines index, skipped when the level holds nothing.
     """

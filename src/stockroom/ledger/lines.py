@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.auth.scope import brand_scoped_columns
-from stockroom.db.core import execute_core
+from stockroom.db.core import execute_core, prepared
 from stockroom.db.models import Location, Product
 from stockroom.errors import ValidationFailed, field_error
 from stockroom.fields import MAX_LOCATION_ID  # locations.id is a 32-bit integer
@@ -53,6 +53,25 @@ def one_of(column: Any, values: Collection[Any], dialect: str) -> Any:
     if dialect == "postgresql":
         return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
     return column.in_(values)
+
+
+def _only(values: set[Any]) -> Any:
+    """The one element of a set of one."""
+    return next(iter(values))
+
+
+# The usual single-line request's lookups, built once (`IN` is an "expanding" parameter,
+# rendered again on every execution).
+_ONE_PRODUCT = prepared(
+    select(Product.id, Product.location_aware, Product.cost_per_unit)
+    .where(Product.brand_id == bindparam("brand"), Product.id == bindparam("product"))
+    .with_for_update(read=True, key_share=True)
+)
+_ONE_LOCATION = prepared(
+    select(Location.id, Location.site_id).where(
+        Location.brand_id == bindparam("brand"), Location.id == bindparam("location")
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +123,6 @@ async def line_target_problems(
 async def _chunk_problems(
     session: AsyncSession, brand_id: uuid.UUID, targets: list[LineTarget]
 ) -> tuple[dict[uuid.UUID, Row[Any]], list[LineProblem]]:
-    dialect = session.get_bind().dialect.name
     product_ids = {t.product_id for t in targets}
     # Ids outside the column's range name no location (and would overflow the driver).
     location_ids = {
@@ -115,25 +133,35 @@ async def _chunk_problems(
     # Plain rows, not ORM objects: this runs on every stock write. FOR KEY SHARE (the lock
     # the movements' foreign key takes anyway, taken earlier): `location_aware` cannot
     # change until this write commits, as `update_product` locks the row FOR UPDATE.
-    products = {
-        row.id: row
-        for row in await execute_core(
-            session,
+    if len(product_ids) == 1:
+        product_query: Any = _ONE_PRODUCT
+        product_params: dict[str, Any] | None = {"brand": brand_id, "product": _only(product_ids)}
+    else:
+        product_query = (
             brand_scoped_columns(
                 Product, brand_id, Product.id, Product.location_aware, Product.cost_per_unit
             )
-            .where(one_of(Product.id, product_ids, dialect))
-            .with_for_update(read=True, key_share=True),
+            .where(one_of(Product.id, product_ids, session.get_bind().dialect.name))
+            .with_for_update(read=True, key_share=True)
         )
-    }
+        product_params = None
+    products = {row.id: row for row in await execute_core(session, product_query, product_params)}
     location_sites: dict[int, uuid.UUID] = {}
-    if location_ids:
+    if len(location_ids) == 1:
+        location_sites = {
+            row.id: row.site_id
+            for row in await execute_core(
+                session, _ONE_LOCATION, {"brand": brand_id, "location": _only(location_ids)}
+            )
+        }
+    elif location_ids:
         location_sites = {
             row.id: row.site_id
             for row in await execute_core(
                 session,
                 select(Location.id, Location.site_id).where(
-                    Location.brand_id == brand_id, one_of(Location.id, location_ids, dialect)
+                    Location.brand_id == brand_id,
+                    one_of(Location.id, location_ids, session.get_bind().dialect.name),
                 ),
             )
         }

@@ -18,7 +18,7 @@ from sqlalchemy import Table, and_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.db.core import execute_core
+from stockroom.db.core import execute_core, prepared
 from stockroom.db.models import Site, StockLevel
 from stockroom.db.unnest import column_parameters, unnest_columns
 
@@ -39,7 +39,7 @@ _LEVEL_COLUMNS = [levels.c.brand_id, levels.c.product_id, levels.c.site_id, leve
 # The site's rule, read FOR SHARE (PostgreSQL; SQLite has no row locks and needs none):
 # a PATCH turning negative stock off waits until the writes that relied on it commit, and
 # a write waits for such a PATCH and then reads its outcome.
-ALLOWS_NEGATIVE = (
+ALLOWS_NEGATIVE = prepared(
     select(sites.c.allow_negative_stock)
     .where(sites.c.id == bindparam("b_site"), sites.c.brand_id == bindparam("b_brand"))
     .with_for_update(read=True)
@@ -104,9 +104,9 @@ def _build_create(dialect: Any) -> Any:
     )
 
 
-APPLY = {"postgresql": _build_apply(postgresql), "sqlite": _build_apply(sqlite)}
-LOCK = {"postgresql": _build_lock(postgresql), "sqlite": _build_lock(sqlite)}
-CREATE = {"postgresql": _build_create(postgresql), "sqlite": _build_create(sqlite)}
+APPLY = {"postgresql": prepared(_build_apply(postgresql)), "sqlite": _build_apply(sqlite)}
+LOCK = {"postgresql": prepared(_build_lock(postgresql)), "sqlite": _build_lock(sqlite)}
+CREATE = {"postgresql": prepared(_build_create(postgresql)), "sqlite": _build_create(sqlite)}
 
 # Many levels at once on PostgreSQL: the same upserts as LOCK and APPLY, fed column by
 # column (db/unnest.py) instead of one parameter set per level, so a request of 500 levels is

@@ -27,6 +27,7 @@ from sqlalchemy import Table, bindparam, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from stockroom.db.core import execute_core, prepared
 from stockroom.db.models import NO_LOCATION, StockLevelDay
 from stockroom.db.unnest import column_parameters, unnest_columns
 from stockroom.errors import ValidationFailed, field_error
@@ -94,7 +95,7 @@ def _build_add(dialect: Any) -> Any:
     )
 
 
-_ADD = {"postgresql": _build_add(postgresql), "sqlite": _build_add(sqlite)}
+_ADD = {"postgresql": prepared(_build_add(postgresql)), "sqlite": _build_add(sqlite)}
 # Many checkpoints on PostgreSQL: the same upsert fed column by column (db/unnest.py), in
 # their sorted order. $1 brand, then product ids, site ids, location ids, days, quantities.
 _DAY_TYPES = ("uuid", "uuid", "integer", "date", "bigint")
@@ -137,8 +138,9 @@ async def add_to_checkpoints(
     ]
     if not added:
         return
-    connection = await session.connection()
-    if len(added) > 1 and connection.dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if len(added) > 1 and dialect == "postgresql":
+        connection = await session.connection()
         single, params = column_parameters(
             [*([key[i] for key, _ in added] for i in range(4)), [q for _, q in added]]
         )
@@ -155,7 +157,7 @@ async def add_to_checkpoints(
         }
         for (product_id, site_id, location, day), quantity in added
     ]
-    await connection.execute(_ADD[connection.dialect.name], params)
+    await execute_core(session, _ADD[dialect], params)
 
 
 def day_of(column: Any, dialect_name: str) -> Any:

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockroom.db.core import execute_core
+from stockroom.db.core import execute_core, prepared
 from stockroom.db.models.base import new_id, utcnow
 from stockroom.errors import InsufficientStock, StaleQuantity, Unavailable, field_error
 from stockroom.events.record import record_ledger_events
@@ -71,7 +71,6 @@ async def post_movements(
     now: datetime | None = None,
     holds: Sequence[HoldDraft] = (),
     occurred_at: datetime | None = None,
-    answered: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Apply the drafts to their levels and append them to the ledger; return the movements.
 
@@ -84,8 +83,6 @@ async def post_movements(
     `occurred_at` (default `now`) dates every movement of the request; outside the
     backdating window (ledger/timeline.py) it is a 422 before anything is written. The
     rules judge the levels as they are now, whenever the movements occurred.
-    `answered`, when given, receives each movement's JSON as the API answers it (computed
-    once for its movement.created event), so a caller can answer without encoding them again.
     """
     now = now or utcnow()
     occurred = checked_occurred_at(occurred_at, now)
@@ -112,11 +109,9 @@ async def post_movements(
     rows = [_movement_row(brand_id, draft, user_id, now, occurred) for draft in drafts]
     # The movement rows and the events of this change (movement.created, threshold
     # crossings), in its transaction; on PostgreSQL one statement inserts both.
-    answers = await record_ledger_events(
+    await record_ledger_events(
         session, brand_id, rows, _available_changes(drafts, holds), now, insert_movements=True
     )
-    if answered is not None:
-        answered.extend(answers)
     if rows:
         await add_to_checkpoints(session, brand_id, rows)
         # Metrics only: counted by type if and when the caller's transaction commits.
@@ -192,7 +187,7 @@ def _detail(problem: Problem) -> dict[str, Any]:
     return detail
 
 
-_CURRENT = select(levels.c.on_hand).where(KEY)
+_CURRENT = prepared(select(levels.c.on_hand).where(KEY))
 
 
 def _build_conditional_update(*, expected: bool, outgoing: bool) -> Any:
@@ -213,7 +208,7 @@ def _build_conditional_update(*, expected: bool, outgoing: bool) -> Any:
 
 
 _CONDITIONAL_UPDATE = {
-    (expected, outgoing): _build_conditional_update(expected=expected, outgoing=outgoing)
+    (expected, outgoing): prepared(_build_conditional_update(expected=expected, outgoing=outgoing))
     for expected in (False, True)
     for outgoing in (False, True)
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import Select
@@ -134,7 +134,7 @@ async def list_stock_movements(
     # The contract's `format=csv` (and `Accept: text/csv`) still answer CSV here; the
     # document shows the CSV as its own operation so that this one has one response type.
     format: Annotated[Literal["json", "csv"] | None, Query(include_in_schema=False)] = None,
-) -> Page[Movement] | MovementCursorPage | StreamingResponse:
+) -> Response:
     """Movements at the sites you may read (or at one site), newest first, for auditing.
 
     Filters by `occurred_at` (when the movements happened): dates are inclusive calendar
@@ -146,9 +146,9 @@ async def list_stock_movements(
     also answers CSV to `Accept: text/csv` or `format=csv`.
     """
     await read_without_transaction(session)  # PostgreSQL: no BEGIN/COMMIT round trips
-    query = await service.movement_report_query(session, principal, filters)
+    report = await service.movement_report(session, principal, filters)
     if wants_csv(request, format):
-        return csv_export(request, query)
+        return csv_export(request, report.select())
     keyset = cursor is not None or limit is not None
     if keyset and (page not in (None, 1) or per_page not in (None, DEFAULT_PER_PAGE)):
         raise ValidationFailed(
@@ -157,11 +157,21 @@ async def list_stock_movements(
         )
     if keyset:
         size = limit or DEFAULT_PER_PAGE
-        rows, next_cursor = await service.movements_after_cursor(session, query, cursor, size)
-        return MovementCursorPage(data=rows, meta=CursorMeta(limit=size, next_cursor=next_cursor))
+        rows, next_cursor = await service.movements_after_cursor(
+            session, report.select(), cursor, size
+        )
+        return _json(
+            MovementCursorPage(data=rows, meta=CursorMeta(limit=size, next_cursor=next_cursor))
+        )
     params = PageParams(page=page or 1, per_page=per_page or DEFAULT_PER_PAGE)
-    data, meta = await service.movements_page(session, query, params)
-    return Page[Movement](data=data, meta=meta)
+    data, meta = await service.movements_page(session, report, params)
+    return _json(Page[Movement](data=data, meta=meta))
+
+
+def _json(page: BaseModel) -> Response:
+    """The page serialised once by its model (`response_model` documents it; FastAPI would
+    validate the returned model against the union again before serialising it)."""
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get(

@@ -81,10 +81,10 @@ _PLAIN_2 = ("destination_site_id", "reference", "notes", "reason_code", "reason_
 _PLAIN_3 = ("invoice_id", "transfer_id")
 
 
-def movement_json(row: Mapping[str, Any]) -> str:
+def encode_movement(row: Mapping[str, Any]) -> str:
     """`Movement.model_validate(row).model_dump_json()` for a row the ledger writer built
     (typed values: UUIDs, ints, aware datetimes, Decimal or None), without the validation:
-    the same text, key for key and byte for byte (tests/fields/test_movement_json.py), at a
+    the same text, key for key and byte for byte (tests/fields/test_encode_movement.py), at a
     fraction of the cost — an initial stock encodes 500 of them per request."""
     out = {key: row[key] for key in _PLAIN}
     out |= {key: row[key] for key in _PLAIN_2}

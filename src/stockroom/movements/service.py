@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
+import functools
 import io
 import json
 import re
@@ -19,7 +20,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -30,9 +31,11 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    bindparam,
     case,
     func,
     literal,
+    select,
     tuple_,
 )
 from sqlalchemy import cast as sql_cast
@@ -40,14 +43,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from stockroom.auth.current_site import Access, check_site_access, load_site
 from stockroom.auth.principal import Principal
-from stockroom.auth.scope import brand_scoped, brand_scoped_columns
-from stockroom.db.models import Product, StockMovement
+from stockroom.auth.scope import PRODUCT_OF_BRAND, brand_scoped
+from stockroom.db.core import execute_core, prepared
+from stockroom.db.models import StockMovement
 from stockroom.db.models.base import MoneyType, UTCDateTime
 from stockroom.errors import ValidationFailed, field_error
 from stockroom.fields import FORMULA_PREFIXES, csv_row
 from stockroom.ledger.timeline import MAX_AHEAD, MAX_BACKDATE_DAYS, parse_instant
 from stockroom.movements.schemas import Movement
-from stockroom.pagination import PageMeta, PageParams, fetch_page
+from stockroom.pagination import PageMeta, PageParams, fetch_page, page_meta
 
 # Rows read per query when exporting CSV: the file is never held in memory whole.
 CSV_BATCH_SIZE = 1000
@@ -106,10 +110,77 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+# The report's shape: which of site, product, type, lower and upper bound it filters on.
+Shape = tuple[bool, bool, bool, bool, bool]
+
+
+@functools.lru_cache(maxsize=64)
+def _report_statement(shape: Shape) -> Select[Any]:
+    """The report's rows for a shape of filters, newest first, with bind parameters:
+    `brand`, and `site`, `product`, `type`, `lower` (+ `lower_created`), `upper`
+    (+ `upper_created`) as the shape has them. At most 32 shapes, built once each."""
+    site, product, type_, lower, upper = shape
+    c = _movement.c
+    query = select(*c).where(c.brand_id == bindparam("brand"))
+    if site:
+        query = query.where(c.site_id == bindparam("site"))
+    if product:
+        query = query.where(c.product_id == bindparam("product"))
+    if type_:
+        query = query.where(c.type == bindparam("type"))
+    # The report filters by when movements occurred; dates are inclusive UTC days, `to` and
+    # the end day's next midnight are exclusive. The created_at bounds follow from the
+    # backdating window (ledger/timeline.py) and let the (…, created_at) indexes and
+    # created_at partitions narrow the scan; they never exclude a matching row.
+    if lower:
+        query = query.where(
+            c.occurred_at >= bindparam("lower"), c.created_at >= bindparam("lower_created")
+        )
+    if upper:
+        query = query.where(
+            c.occurred_at < bindparam("upper"), c.created_at < bindparam("upper_created")
+        )
+    return query.order_by(*_NEWEST_FIRST)
+
+
+@functools.lru_cache(maxsize=64)
+def _report_page_statements(shape: Shape) -> tuple[Any, Any]:
+    """(count, one page with `limit`/`offset`) for a shape, marked to run on the driver."""
+    query = _report_statement(shape)
+    count = select(func.count()).select_from(query.order_by(None).subquery())
+    page = query.limit(bindparam("limit")).offset(bindparam("offset"))
+    return prepared(count), prepared(page)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The report's checked filters: a shape of statement and the values of its parameters."""
+
+    shape: Shape
+    values: dict[str, Any]
+    # The sites a caller who may read only some of them reads (None: every site, or the one
+    # of the `site` filter). An `IN` list: such a report is built per request.
+    sites: tuple[uuid.UUID, ...] | None = None
+
+    def select(self) -> Select[Any]:
+        """The report's rows as one statement with its values bound (CSV export, keyset)."""
+        query = _report_statement(self.shape)
+        if self.sites is not None:
+            query = query.where(_movement.c.site_id.in_(self.sites))
+        return query.params(self.values)
+
+
 async def movement_report_query(
     session: AsyncSession, principal: Principal, filters: MovementFilters
 ) -> Select[Any]:
     """The report's rows, newest first: checked filters over the sites the caller may read."""
+    return (await movement_report(session, principal, filters)).select()
+
+
+async def movement_report(
+    session: AsyncSession, principal: Principal, filters: MovementFilters
+) -> Report:
+    """The report's checked filters over the sites the caller may read."""
     start = _parse_date(filters.start_date, "start_date") if filters.start_date else None
     end = _parse_date(filters.end_date, "end_date") if filters.end_date else None
     if start and end and end < start:
@@ -131,19 +202,20 @@ async def movement_report_query(
             raise ValidationFailed(
                 "to is before from.", [field_error("to", "must be at or after from")]
             )
-    query = brand_scoped_columns(StockMovement, principal, *_movement.c)
+    values: dict[str, Any] = {"brand": principal.brand_id}
+    sites = None
     if filters.site_id is not None:
         site = await load_site(session, principal, filters.site_id)
         check_site_access(principal, site, Access.read)
-        query = query.where(_movement.c.site_id == site.id)
+        values["site"] = site.id
     elif not principal.is_admin:
-        query = query.where(_movement.c.site_id.in_(sorted(principal.site_ids)))
+        sites = tuple(sorted(principal.site_ids))
     if filters.product_id is not None:
         known = (
-            await session.execute(
-                brand_scoped_columns(Product, principal, Product.id).where(
-                    Product.id == filters.product_id
-                )
+            await execute_core(
+                session,
+                PRODUCT_OF_BRAND,
+                {"brand": principal.brand_id, "product": filters.product_id},
             )
         ).first()
         if known is None:
@@ -151,23 +223,16 @@ async def movement_report_query(
                 "The product does not exist in your brand.",
                 [field_error("product_id", f"unknown product {filters.product_id}")],
             )
-        query = query.where(_movement.c.product_id == filters.product_id)
+        values["product"] = filters.product_id
     if filters.type is not None:
-        query = query.where(_movement.c.type == filters.type)
-    # The report filters by when movements occurred; dates are inclusive UTC days, `to` and
-    # the end day's next midnight are exclusive. The created_at bounds follow from the
-    # backdating window (ledger/timeline.py) and let the (…, created_at) indexes and
-    # created_at partitions narrow the scan; they never exclude a matching row.
+        values["type"] = filters.type
     if lower is not None:
-        query = query.where(
-            _movement.c.occurred_at >= lower, _movement.c.created_at >= _plus(lower, -MAX_AHEAD)
-        )
+        values["lower"], values["lower_created"] = lower, _plus(lower, -MAX_AHEAD)
     if upper is not None:
-        query = query.where(
-            _movement.c.occurred_at < upper,
-            _movement.c.created_at < _plus(upper, timedelta(days=MAX_BACKDATE_DAYS)),
-        )
-    return query.order_by(*_NEWEST_FIRST)
+        values["upper"] = upper
+        values["upper_created"] = _plus(upper, timedelta(days=MAX_BACKDATE_DAYS))
+    shape = tuple(name in values for name in ("site", "product", "type", "lower", "upper"))
+    return Report(cast(Shape, shape), values, sites)
 
 
 def _plus(moment: datetime, delta: timedelta) -> datetime:
@@ -179,11 +244,17 @@ def _plus(moment: datetime, delta: timedelta) -> datetime:
 
 
 async def movements_page(
-    session: AsyncSession, query: Select[Any], params: PageParams
+    session: AsyncSession, report: Report, params: PageParams
 ) -> tuple[list[Movement], PageMeta]:
     """One numbered page of the report, with the total count."""
-    rows, meta = await fetch_page(session, query, params, scalars=False)
-    return [Movement.model_validate(row) for row in rows], meta
+    if report.sites is not None:
+        rows, meta = await fetch_page(session, report.select(), params, scalars=False)
+        return [Movement.model_validate(row) for row in rows], meta
+    count, page = _report_page_statements(report.shape)
+    total = (await execute_core(session, count, report.values)).scalar_one()
+    limits = {"limit": params.per_page, "offset": params.offset}
+    result = await execute_core(session, page, report.values | limits)
+    return [Movement.model_validate(row) for row in result], page_meta(params, total)
 
 
 # --- keyset paging ---------------------------------------------------------------------------

@@ -35,8 +35,8 @@ router = APIRouter(prefix="/inventory/reservations", tags=["Reservations"])
 async def create_reservation(
     session: Session,
     principal: CurrentPrincipal,
-    site_header: SiteHeader,
     body: Annotated[ReservationCreate, Body()],
+    site_header: SiteHeader = None,
 ) -> Reservation:
     """Hold units of the current site's stock until they are sold, released or expire.
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Query, Response
 
-from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
+from stockroom.auth.dependencies import CoreSession, CurrentPrincipal, CurrentSiteChoice
 from stockroom.db.models.base import utcnow
 from stockroom.db.replica import ReadSession
 from stockroom.db.session import read_without_transaction
@@ -49,7 +49,10 @@ AsOfQuery = Annotated[
     responses=error_responses(401, 404, 422),
 )
 async def get_product_stock(
-    session: Session, principal: CurrentPrincipal, product_id: uuid.UUID, as_of: AsOfQuery = None
+    session: CoreSession,
+    principal: CurrentPrincipal,
+    product_id: uuid.UUID,
+    as_of: AsOfQuery = None,
 ) -> Response:
     """The product's on-hand at every site you may read, with its per-location levels.
 

@@ -18,7 +18,9 @@ from sqlalchemy import (
     CompoundSelect,
     Select,
     Table,
+    Uuid,
     and_,
+    bindparam,
     func,
     literal,
     literal_column,
@@ -30,9 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.auth.current_site import Access, check_site_access, load_site, resolve_current_site
 from stockroom.auth.principal import Principal
-from stockroom.auth.scope import brand_scoped_columns
+from stockroom.auth.scope import PRODUCT_OF_BRAND, brand_scoped_columns
+from stockroom.db.core import execute_core, prepared
 from stockroom.db.models import NO_LOCATION, Product, Site, StockLevel, TransferLine
-from stockroom.db.models.base import utcnow
+from stockroom.db.models.base import UTCDateTime, utcnow
 from stockroom.db.models.ledger import AVAILABLE_INDEX_BOUND
 from stockroom.errors import NotFound, ValidationFailed, field_error
 from stockroom.ledger.available import expired_at_site, reserved_now
@@ -69,7 +72,7 @@ async def in_transit_to(
     return {(p, s): int(units) for p, s, units in await session.execute(query)}
 
 
-def _in_transit_to_site(product_id: uuid.UUID) -> Any:
+def _in_transit_to_site(product_id: Any) -> Any:
     """SQL for the units of a product on their way to the row's site (`in_transit_to`, as a
     correlated probe of the (brand, product, destination) index)."""
     return (
@@ -87,6 +90,41 @@ def _in_transit_to_site(product_id: uuid.UUID) -> Any:
 def _only_readable(query: Select[Any], principal: Principal, site_column: Any) -> Select[Any]:
     """Keep the rows of sites the caller may read (admins read every site of the brand)."""
     return query if principal.is_admin else query.where(site_column.in_(principal.site_ids))
+
+
+def _product_stock_query(*, past: bool) -> Select[Any]:
+    """Every site of the brand with the product's levels there (bind parameters `brand`,
+    `product`, `now`); `past`: the as-of read, which has no in-transit figure."""
+    product = bindparam("product", type_=Uuid())
+    return (
+        select(
+            Site.id,
+            Site.name,
+            levels.c.location_id,
+            levels.c.on_hand,
+            reserved_now(bindparam("now", type_=UTCDateTime())).label("reserved"),
+            # The past has no in-transit figure (see product_stock_document); now, the site's
+            # units on their way, probed in the same statement (no third query for them).
+            (literal(0) if past else _in_transit_to_site(product)).label("in_transit"),
+        )
+        .where(Site.brand_id == bindparam("brand"))
+        .outerjoin(
+            levels,
+            and_(
+                levels.c.brand_id == Site.brand_id,
+                levels.c.site_id == Site.id,
+                levels.c.product_id == product,
+            ),
+        )
+        .order_by(Site.name, Site.id, levels.c.location_id)
+    )
+
+
+# Built once: [now, as of]. A caller who may read only some sites adds their `IN` list.
+_PRODUCT_STOCK = {
+    False: prepared(_product_stock_query(past=False)),
+    True: prepared(_product_stock_query(past=True)),
+}
 
 
 async def product_stock(
@@ -114,39 +152,13 @@ async def product_stock_document(
     on-hand as it was then (stock/history.py); reservations are promises, not ledger
     history, so `reserved` and `in_transit` are 0 and `available` equals on-hand.
     """
-    known = (
-        await session.execute(
-            brand_scoped_columns(Product, principal, Product.id).where(Product.id == product_id)
-        )
-    ).first()
-    if known is None:
+    params = {"brand": principal.brand_id, "product": product_id, "now": utcnow()}
+    if (await execute_core(session, PRODUCT_OF_BRAND, params)).first() is None:
         raise NotFound(f"No product {product_id}.")
-    query = (
-        brand_scoped_columns(
-            Site,
-            principal,
-            Site.id,
-            Site.name,
-            levels.c.location_id,
-            levels.c.on_hand,
-            reserved_now(utcnow()).label("reserved"),
-            # The past has no in-transit figure (see the docstring); now, the site's units on
-            # their way, probed in the same statement (no third query for them).
-            (literal(0) if as_of is not None else _in_transit_to_site(product_id)).label(
-                "in_transit"
-            ),
-        )
-        .outerjoin(
-            levels,
-            and_(
-                levels.c.brand_id == Site.brand_id,
-                levels.c.site_id == Site.id,
-                levels.c.product_id == product_id,
-            ),
-        )
-        .order_by(Site.name, Site.id, levels.c.location_id)
-    )
-    rows = (await session.execute(_only_readable(query, principal, Site.id))).all()
+    query = _PRODUCT_STOCK[as_of is not None]
+    if not principal.is_admin:
+        query = query.where(Site.id.in_(principal.site_ids))
+    rows = (await execute_core(session, query, params)).all()
     since: dict[Level, int] = {}
     if as_of is not None:
         stocked = {(product_id, row[0]) for row in rows if row[3] is not None}

@@ -1,4 +1,4 @@
-"""`movement_json` is the movement as the API answers it: the same text pydantic writes.
+"""`encode_movement` is the movement as the API answers it: the same text pydantic writes.
 
 The writer encodes each movement once, for its movement.created event and for the answer of
 an initial stock; a difference would show as an event or an answer unlike the others.
@@ -15,7 +15,7 @@ from asyncpg.pgproto.pgproto import UUID as DriverUUID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stockroom.movements.schemas import Movement, movement_json
+from stockroom.movements.schemas import Movement, encode_movement
 
 TYPES = ["sale", "purchase", "transfer_out", "transfer_in", "adjustment", "initial_stock", "return"]
 texts = st.none() | st.text(max_size=40)
@@ -61,7 +61,7 @@ def rows(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=300, deadline=None)
 @given(rows())
 def test_a_movement_encodes_to_the_text_the_api_answers(row: dict[str, Any]) -> None:
-    assert movement_json(row) == Movement.model_validate(row).model_dump_json()
+    assert encode_movement(row) == Movement.model_validate(row).model_dump_json()
 
 
 def test_control_characters_quotes_and_whole_costs_encode_as_the_api_answers() -> None:
@@ -89,4 +89,4 @@ def test_control_characters_quotes_and_whole_costs_encode_as_the_api_answers() -
         "occurred_at": now - timedelta(days=2, microseconds=1),
     }
 
-    assert movement_json(row) == Movement.model_validate(row).model_dump_json()
+    assert encode_movement(row) == Movement.model_validate(row).model_dump_json()
