@@ -248,6 +248,8 @@ async def _apply_many(
     sorted order as it goes, and there is nothing to judge in between. On PostgreSQL both
     statements take one array per column (statements.py), not one parameter set per level.
     """
+    if not changes:
+        return []
     if all(change.delta >= 0 and change.expected_on_hand is None for change in changes):
         await apply_levels(session, brand_id, changes, now)
         return []
