@@ -11,8 +11,10 @@ the same protocol class, timeouts and worker count), without an access log.
 
 Environment (set by the runner): STOCKROOM_DATABASE_URL, BENCH_BARE_BRAND, BENCH_BARE_SITE,
 BENCH_BARE_USER, and BENCH_BARE_WRITE: `tx` (the scenario's statements in a transaction:
-product check, level write, movement, the level's checkpoint of the day) or `cte` (the same
-work as one statement). Not issued yet: the event row the writer's event hook adds.
+product check, level write, the movement with its events, the level's checkpoint of the day)
+or `cte` (the same work as one statement). The events are the writer's (events/record.py): a
+movement.created holding the movement, and stock.low / stock.replenished when the product's
+available units at the site cross its min_stock.
 """
 
 from __future__ import annotations
@@ -57,13 +59,51 @@ UPDATE stock_levels SET on_hand = (stock_levels.on_hand + $4), updated_at = now(
          OR (SELECT sites.allow_negative_stock FROM sites
              WHERE sites.id = $3 AND sites.brand_id = $1) IS true)
   RETURNING stock_levels.on_hand"""
-MOVEMENT = """
+_MOVEMENT_RETURNING = """
+  RETURNING id, type, product_id, site_id, location_id, quantity, source_site_id,
+            destination_site_id, reference, notes, reason_code, reason_description, invoice_id,
+            transfer_id, unit_cost, user_id, created_at, purchase_id, occurred_at"""
+
+
+def _events(written: str, after: str = "") -> str:
+    """The movement's events as a CTE `new_events`, the level read as `written` (SQL: the
+    level's on_hand after this write, from the row `l`); `after` a CTE the crossing waits for
+    (no level written: no events)."""
+    return f"""figures AS (
+  SELECT p.min_stock, CAST(sum({written}) AS bigint) AS on_hand,
+         CAST(sum(l.reserved) AS bigint) AS reserved
+    FROM {after}products AS p JOIN stock_levels AS l
+      ON l.brand_id = p.brand_id AND l.product_id = p.id AND l.site_id = $3
+    WHERE p.brand_id = $1 AND p.id = $2
+    GROUP BY p.min_stock),
+new_events AS (
+  INSERT INTO events (brand_id, id, type, data, created_at)
+    SELECT $1, gen_random_uuid(), type, data, now() FROM (
+      SELECT 0 AS ord, 'movement.created' AS type, row_to_json(new_movement) AS data
+        FROM new_movement
+      UNION ALL
+      SELECT 1, CASE WHEN on_hand - reserved < min_stock THEN 'stock.low'
+                     ELSE 'stock.replenished' END,
+             json_build_object('product_id', CAST($2 AS text), 'site_id', CAST($3 AS text),
+                               'min_stock', min_stock, 'on_hand', on_hand, 'reserved', reserved,
+                               'available', on_hand - reserved,
+                               'previous_available', on_hand - reserved - $4)
+        FROM figures
+        WHERE (on_hand - reserved - $4 >= min_stock) <> (on_hand - reserved >= min_stock)) AS e
+    ORDER BY ord)"""
+
+
+# The movement and its events in one statement, as the API writes them (after the level).
+MOVEMENT = f"""
+WITH new_movement AS (
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity,
        source_site_id, destination_site_id, reference, notes, reason_code, reason_description,
        invoice_id, transfer_id, purchase_id, unit_cost, user_id, created_at, occurred_at)
-  VALUES (gen_random_uuid(), $1, 'adjustment', $2, $3, NULL, $4, NULL, NULL, NULL, NULL,
+  VALUES (gen_random_uuid(), $1, 'adjustment', $2, $3, NULL, $4::bigint, NULL, NULL, NULL, NULL,
           $5, NULL, NULL, NULL, NULL, NULL, $6, now(), now())
-  RETURNING id, created_at"""
+  {_MOVEMENT_RETURNING}),
+{_events("l.on_hand")}
+SELECT id, created_at FROM new_movement"""
 LEVEL_DAY = """
 INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
   VALUES ($1, $2, $3, 0, (now() AT TIME ZONE 'UTC')::date, $4)
@@ -76,15 +116,17 @@ UPDATE site_shortfalls SET on_hand = site_shortfalls.on_hand + $4
   WHERE site_shortfalls.brand_id = $1 AND site_shortfalls.site_id = $3
     AND site_shortfalls.product_id = $2"""
 # The same work as one statement: the product check feeds the level write, which feeds the
-# movement, the day's checkpoint and the stored shortfall (no product, or not enough stock:
-# no level row, so none of them, and no row back).
-_CTE_MOVEMENT = """
+# movement with its events, the day's checkpoint and the stored shortfall (no product, or
+# not enough stock: no level row, so none of them, and no row back).
+_CTE_MOVEMENT = f"""new_movement AS (
 INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity,
        source_site_id, destination_site_id, reference, notes, reason_code, reason_description,
        invoice_id, transfer_id, purchase_id, unit_cost, user_id, created_at, occurred_at)
-  SELECT gen_random_uuid(), $1, 'adjustment', $2, $3, NULL, $4, NULL, NULL, NULL, NULL,
+  SELECT gen_random_uuid(), $1, 'adjustment', $2, $3, NULL, $4::bigint, NULL, NULL, NULL, NULL,
          $5, NULL, NULL, NULL, NULL, NULL, $6, now(), now() FROM level
-  RETURNING id, created_at, (SELECT on_hand FROM level)"""
+  {_MOVEMENT_RETURNING}),
+{_events("l.on_hand + $4", "level, ")}
+SELECT id, created_at, (SELECT on_hand FROM level) FROM new_movement"""
 _CTE_DAY = """day AS (
   INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
     SELECT $1, $2, $3, 0, (now() AT TIME ZONE 'UTC')::date, $4 FROM level
@@ -103,7 +145,7 @@ level AS (
     DO UPDATE SET on_hand = (stock_levels.on_hand + excluded.on_hand),
                   updated_at = excluded.updated_at
     RETURNING stock_levels.on_hand),
-{_CTE_DAY}
+{_CTE_DAY},
 {_CTE_MOVEMENT}"""
 CTE_REMOVE = f"""
 WITH product AS (SELECT id FROM products WHERE brand_id = $1 AND id = $2),
@@ -115,7 +157,7 @@ level AS (
            OR (SELECT sites.allow_negative_stock FROM sites
                WHERE sites.id = $3 AND sites.brand_id = $1) IS true)
     RETURNING stock_levels.on_hand),
-{_CTE_DAY}
+{_CTE_DAY},
 {_CTE_MOVEMENT}"""
 PRODUCT_STOCK = """
 SELECT sites.id, sites.name, stock_levels.location_id, stock_levels.on_hand,

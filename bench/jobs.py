@@ -99,6 +99,9 @@ LIMIT_INITIAL_STOCK = [
        WHERE api_tokens.token_hash = $1 AND api_tokens.revoked_at IS NULL
          AND api_tokens.brand_id = $2""",
     "SELECT id, allow_negative_stock FROM sites WHERE brand_id = $1 AND id = $2",
+    # The line check (each product of the brand, its location rule), then the lock.
+    """SELECT id, location_aware, cost_per_unit FROM products
+       WHERE brand_id = $1 AND id = ANY($2::uuid[]) FOR KEY SHARE""",
     """SELECT id, location_aware FROM products WHERE brand_id = $1 AND id = ANY($2::uuid[])
        ORDER BY id FOR NO KEY UPDATE""",
     """SELECT DISTINCT product_id FROM stock_movements
@@ -107,10 +110,37 @@ LIMIT_INITIAL_STOCK = [
        SELECT $1, p, $2, 0, 50, now() FROM unnest($3::uuid[]) AS p
        ON CONFLICT (brand_id, product_id, site_id, location_id)
        DO UPDATE SET on_hand = stock_levels.on_hand + excluded.on_hand""",
-    """INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, quantity, user_id,
-                                    created_at, occurred_at)
-       SELECT gen_random_uuid(), $1, 'initial_stock', p, $2, 50, $4, now(), now()
-       FROM unnest($3::uuid[]) AS p""",
+    # The movements with their events, as the writer inserts them (events/record.py): a
+    # movement.created each, in line order, then stock.replenished for each product whose
+    # available units rise from below its min_stock to at least it.
+    """WITH new_movements AS (
+         INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, quantity, user_id,
+                                      created_at, occurred_at)
+         SELECT gen_random_uuid(), $1, 'initial_stock', p, $2, 50, $4, now(), now()
+         FROM unnest($3::uuid[]) WITH ORDINALITY AS u(p, ord) ORDER BY ord
+         RETURNING id, type, product_id, site_id, location_id, quantity, source_site_id,
+                   destination_site_id, reference, notes, reason_code, reason_description,
+                   invoice_id, transfer_id, unit_cost, user_id, created_at, purchase_id,
+                   occurred_at),
+       movement AS (
+         SELECT u.ord, 'movement.created' AS type, row_to_json(m) AS data
+         FROM new_movements AS m JOIN unnest($3::uuid[]) WITH ORDINALITY AS u(p, ord)
+           ON u.p = m.product_id),
+       crossed AS (
+         SELECT cardinality($3::uuid[]) + u.ord AS ord, 'stock.replenished' AS type,
+                json_build_object('product_id', CAST(u.p AS text), 'site_id', CAST($2 AS text),
+                                  'min_stock', p.min_stock, 'on_hand', l.on_hand,
+                                  'reserved', l.reserved,
+                                  'available', l.on_hand - l.reserved,
+                                  'previous_available', l.on_hand - l.reserved - 50) AS data
+         FROM unnest($3::uuid[]) WITH ORDINALITY AS u(p, ord)
+         JOIN products AS p ON p.brand_id = $1 AND p.id = u.p
+         JOIN stock_levels AS l ON l.brand_id = $1 AND l.product_id = u.p AND l.site_id = $2
+         WHERE (l.on_hand - l.reserved - 50 >= p.min_stock)
+               <> (l.on_hand - l.reserved >= p.min_stock))
+       INSERT INTO events (brand_id, id, type, data, created_at)
+       SELECT $1, gen_random_uuid(), type, data, now()
+       FROM (SELECT * FROM movement UNION ALL SELECT * FROM crossed) AS e ORDER BY ord""",
     # The products' stored shortfalls at the site (low stock), as the writer adds them.
     """INSERT INTO site_shortfalls (brand_id, site_id, product_id, on_hand, reserved, min_stock)
        SELECT $1, $2, p.id, 50, 0, p.min_stock FROM unnest($3::uuid[]) AS u(id)
@@ -132,7 +162,9 @@ async def initial_stock_limit(
         database_url, min_size=INITIAL_STOCK_CONCURRENCY, max_size=INITIAL_STOCK_CONCURRENCY
     )
     queue = list(reversed(work))
-    auth, site_q, lock, started_q, levels, movements, stored, checkpoints = LIMIT_INITIAL_STOCK
+    auth, site_q, check, lock, started_q, levels, movements, stored, checkpoints = (
+        LIMIT_INITIAL_STOCK
+    )
 
     async def sender() -> None:
         while queue:
@@ -140,6 +172,7 @@ async def initial_stock_limit(
             async with pool.acquire() as conn, conn.transaction():
                 await conn.fetch(auth, token_hash, brand.brand_id)
                 await conn.fetch(site_q, brand.brand_id, site)
+                await conn.fetch(check, brand.brand_id, products)
                 await conn.fetch(lock, brand.brand_id, products)
                 await conn.fetch(started_q, brand.brand_id, site, products)
                 await conn.execute(levels, brand.brand_id, site, products)

@@ -3,8 +3,11 @@
 -- it: the product check; the reservation locked FOR UPDATE and its lines read; the line's
 -- remaining and the reservation's updated_at written; the level locked (no-op upsert
 -- returning on_hand and reserved: the sold unit is reserved, so it needs only on_hand and no
--- look at expired holds); one upsert applying on_hand −1 and reserved −1; the sale movement;
--- the level's checkpoint of the day (stock_level_days); the invoice and its line.
+-- look at expired holds); one upsert applying on_hand −1 and reserved −1; the sale movement
+-- with its movement.created event in one statement (available units do not change, so no
+-- stock.low / replenished to judge); the level's checkpoint of the day (stock_level_days);
+-- the invoice and its line; the reservation.consumed event (written before the reservation's
+-- update, as the API does) and the invoice.created event.
 \set k random(1, :reservations)
 \set invoice_no random(1, 281474976710655)
 BEGIN;
@@ -23,6 +26,13 @@ SELECT reservation_lines.id, reservation_lines.brand_id, reservation_lines.reser
   FROM reservation_lines WHERE reservation_lines.brand_id = :brand_id
    AND reservation_lines.reservation_id IN (bench_reservation(:k))
   ORDER BY reservation_lines.reservation_id, reservation_lines.line_no;
+INSERT INTO events (brand_id, id, type, data, created_at)
+  SELECT :brand_id, gen_random_uuid(), 'reservation.consumed',
+         json_build_object('id', bench_reservation(:k), 'status', 'active', 'site_id', CAST(:site_id AS uuid),
+                           'lines', json_build_array(json_build_object('product_id', bench_product(:k),
+                              'location_id', NULL, 'quantity', 50000, 'remaining', 49999)),
+                           'expires_at', now(), 'reference', NULL, 'notes', NULL,
+                           'user_id', CAST(:user_id AS uuid), 'created_at', now(), 'updated_at', now()), now();
 UPDATE reservations SET updated_at = now() WHERE reservations.id = bench_reservation(:k);
 UPDATE reservation_lines SET remaining = remaining - 1
   WHERE reservation_lines.reservation_id = bench_reservation(:k) AND line_no = 0;
@@ -41,11 +51,17 @@ UPDATE site_shortfalls SET on_hand = site_shortfalls.on_hand - 1,
        reserved = site_shortfalls.reserved - 1
   WHERE site_shortfalls.brand_id = :brand_id AND site_shortfalls.site_id = :site_id
     AND site_shortfalls.product_id = bench_product(:k);
-INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
-       destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
-       purchase_id, unit_cost, user_id, created_at, occurred_at)
-  VALUES (gen_random_uuid(), :brand_id, 'sale', bench_product(:k), :site_id, NULL, -1, NULL,
-          NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now(), now());
+WITH new_movement AS (
+  INSERT INTO stock_movements (id, brand_id, type, product_id, site_id, location_id, quantity, source_site_id,
+         destination_site_id, reference, notes, reason_code, reason_description, invoice_id, transfer_id,
+         purchase_id, unit_cost, user_id, created_at, occurred_at)
+    VALUES (gen_random_uuid(), :brand_id, 'sale', bench_product(:k), :site_id, NULL, -1, NULL,
+            NULL, NULL, NULL, NULL, NULL, bench_invoice(:invoice_no), NULL, NULL, 2.5, :user_id, now(), now())
+    RETURNING id, type, product_id, site_id, location_id, quantity, source_site_id, destination_site_id,
+              reference, notes, reason_code, reason_description, invoice_id, transfer_id, unit_cost,
+              user_id, created_at, purchase_id, occurred_at)
+INSERT INTO events (brand_id, id, type, data, created_at)
+  SELECT :brand_id, gen_random_uuid(), 'movement.created', row_to_json(new_movement), now() FROM new_movement;
 INSERT INTO stock_level_days (brand_id, product_id, site_id, location_id, day, quantity)
   VALUES (:brand_id, bench_product(:k), :site_id, 0, (now() AT TIME ZONE 'UTC')::date, -1)
   ON CONFLICT (brand_id, product_id, site_id, location_id, day)
@@ -56,4 +72,14 @@ INSERT INTO invoices (id, brand_id, site_id, number, status, total, reservation_
           bench_reservation(:k), :user_id, now(), NULL);
 INSERT INTO invoice_lines (id, brand_id, invoice_id, line_no, product_id, quantity, unit_price, location_id)
   VALUES (gen_random_uuid(), :brand_id, bench_invoice(:invoice_no), 0, bench_product(:k), 1, 2.50, NULL);
+INSERT INTO events (brand_id, id, type, data, created_at)
+  SELECT :brand_id, gen_random_uuid(), 'invoice.created',
+         json_build_object('id', bench_invoice(:invoice_no), 'site_id', CAST(:site_id AS uuid), 'number', NULL,
+                           'status', 'issued', 'total', '2.5',
+                           'lines', json_build_array(json_build_object('product_id', bench_product(:k),
+                              'quantity', 1, 'unit_price', '2.5', 'location_id', NULL)),
+                           'movements', json_build_array(json_build_object('type', 'sale',
+                              'product_id', bench_product(:k), 'site_id', CAST(:site_id AS uuid), 'quantity', -1,
+                              'invoice_id', bench_invoice(:invoice_no), 'unit_cost', '2.5',
+                              'user_id', CAST(:user_id AS uuid), 'created_at', now()))), now();
 COMMIT;

@@ -19,14 +19,26 @@ from datetime import datetime
 from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import BindParameter, Table, Uuid, bindparam, func, insert, select, text
+from sqlalchemy import (
+    BindParameter,
+    Table,
+    TypeDecorator,
+    Uuid,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.db.core import execute_core, prepared
 from stockroom.db.models import Event, StockMovement
 from stockroom.db.models.base import UTCDateTime, new_id, utcnow
+from stockroom.db.unnest import column_parameters, unnest_columns
 from stockroom.events.rules import EVENT_TYPES
-from stockroom.movements.schemas import Movement
+from stockroom.movements.schemas import Movement, encode_movement
 from stockroom.stock.shortfalls import SiteChange, SiteKey, store, stored_cte
 
 events = cast(Table, Event.__table__)
@@ -120,13 +132,28 @@ async def record_ledger_events(
     costs no more than the insert of its movements' events and its shortfall rows.
     """
     moved = list(site_changes.items())
-    data = [Movement.model_validate(row).model_dump_json() for row in movements]
+    data = [encode_movement(row) for row in movements]
     if len(data) <= _KEPT_JSON:
         session.info[_MOVEMENT_JSON] = {
             row["id"]: text for row, text in zip(movements, data, strict=True)
         }
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres and len(movements) > 1:
+        # Many rows (a batch, an initial stock, an import): the shortfall rows' upsert, then
+        # one statement fed by arrays, judging crossings on the levels' new figures.
+        await store(session, brand_id, site_changes)
+        available = [(key, on_hand - reserved) for key, (on_hand, reserved) in moved]
+        await _insert_many_ledger_events(
+            session,
+            brand_id,
+            data,
+            [(key, delta) for key, delta in available if delta],
+            now,
+            movements if insert_movements else (),
+        )
+        return
     fits = len(data) + len(moved) <= CHUNK
-    if fits and session.get_bind().dialect.name == "postgresql":
+    if fits and postgres:
         carried = movements if insert_movements else ()
         await _insert_ledger_events(session, brand_id, data, moved, now, carried, stored=True)
         return
@@ -180,6 +207,123 @@ async def _insert_ledger_events(
     if len(rows) + len(moved) + len(carried) <= _PREPARED_SHAPE:
         prepared(statement)  # the shapes of single-line writes, compiled once each
     await execute_core(session, statement, params)
+
+
+# PostgreSQL base types of stock_movements' columns, for db/unnest.py.
+_PG_TYPES = {"Uuid": "uuid", "String": "text", "Text": "text", "Integer": "integer"}
+_PG_TYPES |= {"BigInteger": "bigint", "MoneyType": "numeric", "UTCDateTime": "timestamptz"}
+_POSTGRES_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+def _column_values(column: str, movements: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """One column of the movements as the driver takes it (money quantized as on insert)."""
+    values = [movement[column] for movement in movements]
+    sql_type = stock_movements.c[column].type
+    if isinstance(sql_type, TypeDecorator):
+        dialect = _POSTGRES_DIALECT
+        return [sql_type.process_bind_param(value, dialect) for value in values]
+    return values
+
+
+async def _insert_many_ledger_events(
+    session: AsyncSession,
+    brand_id: uuid.UUID,
+    rows: Sequence[str],
+    moved: Sequence[tuple[SiteKey, int]],
+    now: datetime,
+    carried: Sequence[Mapping[str, Any]],
+) -> None:
+    """`_insert_ledger_events` for many rows on PostgreSQL: the same statement, but every
+    list is given column by column (db/unnest.py), so its size and its parameters do not
+    grow with the rows, and the bound-parameter limit needs no chunks."""
+    if not rows and not moved:
+        return
+    columns: tuple[str, ...] = tuple(carried[0]) if carried else ()
+    carried_single, carried_params = (
+        column_parameters([_column_values(column, carried) for column in columns])
+        if carried
+        else ((), [])
+    )
+    moved_single, moved_params = (
+        column_parameters(
+            [
+                [product_id for (product_id, _), _ in moved],
+                [site_id for (_, site_id), _ in moved],
+                [delta for _, delta in moved],
+            ]
+        )
+        if moved
+        else ((False, False, False), [[], [], []])
+    )
+    statement = _many_ledger_events(columns, carried_single, moved_single)
+    params = (brand_id, now, *carried_params, list(rows), *moved_params)
+    connection = await session.connection()
+    await connection.exec_driver_sql(statement, params)
+
+
+@functools.lru_cache(maxsize=32)
+def _many_ledger_events(
+    columns: tuple[str, ...], carried_single: tuple[bool, ...], moved_single: tuple[bool, ...]
+) -> str:
+    """The events statement of `_ledger_events` (PostgreSQL) fed column by column: $1 brand,
+    $2 now, the movement columns (if the movements ride along), the events' data texts (an
+    array), then the moved (product, site)s' product ids, site ids and deltas."""
+    if not set(columns) <= set(stock_movements.c.keys()):
+        raise ValueError(f"not columns of stock_movements: {columns!r}")
+    # Only fixed names and numbers are interpolated: every value is a bound parameter.
+    data = f"${3 + len(columns)}"
+    ctes = []
+    if columns:
+        types = [_PG_TYPES[type(stock_movements.c[c].type).__name__] for c in columns]
+        carried = unnest_columns(types, carried_single, 3)
+        names, values = ", ".join(columns), ", ".join(carried.values)
+        # A data-modifying WITH runs exactly once, whether or not the INSERT below reads it.
+        insert_ = f"INSERT INTO stock_movements ({names}) SELECT {values} FROM {carried.source}"  # noqa: S608
+        ctes.append(f"new_movements AS ({insert_})")
+    ctes.append(f"""movement AS (
+            SELECT ord, gen_random_uuid() AS event_id, 'movement.created' AS type,
+                   CAST(data AS json) AS data
+            FROM unnest(CAST({data} AS text[])) WITH ORDINALITY AS m(data, ord)
+        )""")  # noqa: S608
+    moved = unnest_columns(("uuid", "uuid", "bigint"), moved_single, 4 + len(columns))
+    product, site, delta = moved.values
+    ctes.append(f"""moved AS (
+            SELECT cardinality(CAST({data} AS text[])) + u.ord AS ord,
+                   {product} AS product_id, {site} AS site_id, {delta} AS delta
+            FROM {moved.source}
+        )""")  # noqa: S608
+    ctes.append("""figures AS (
+            SELECT m.ord, m.product_id, m.site_id, m.delta, p.min_stock,
+                   CAST(sum(l.on_hand) AS bigint) AS on_hand,
+                   CAST(sum(l.reserved) AS bigint) AS reserved
+            FROM moved AS m
+            JOIN products AS p ON p.brand_id = $1 AND p.id = m.product_id
+            JOIN stock_levels AS l
+              ON l.brand_id = $1 AND l.product_id = m.product_id AND l.site_id = m.site_id
+            GROUP BY m.ord, m.product_id, m.site_id, m.delta, p.min_stock
+        )""")
+    ctes.append("""crossed AS (
+            SELECT ord, gen_random_uuid() AS event_id,
+                   CASE WHEN on_hand - reserved < min_stock THEN 'stock.low'
+                        ELSE 'stock.replenished' END AS type,
+                   json_build_object(
+                       'product_id', CAST(product_id AS text), 'site_id', CAST(site_id AS text),
+                       'min_stock', min_stock, 'on_hand', on_hand, 'reserved', reserved,
+                       'available', on_hand - reserved,
+                       'previous_available', on_hand - reserved - delta
+                   ) AS data
+            FROM figures
+            WHERE (on_hand - reserved - delta >= min_stock) <> (on_hand - reserved >= min_stock)
+        )""")
+    ctes.append("""new_events AS (
+            SELECT ord, event_id, type, data FROM movement
+            UNION ALL SELECT ord, event_id, type, data FROM crossed
+        )""")
+    # Positions come later (feed.py); the identity `seq` follows the ORDER BY.
+    with_ = "WITH " + ",\n".join(ctes)
+    return f"""{with_}
+        INSERT INTO events (brand_id, id, type, data, created_at)
+        SELECT $1, event_id, type, data, $2 FROM new_events ORDER BY ord"""  # noqa: S608
 
 
 @functools.lru_cache(maxsize=64)

@@ -26,15 +26,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stockroom.auth.current_site import Access, SiteChoice
 from stockroom.auth.principal import Principal
 from stockroom.catalog.costs import average_in_costs
+from stockroom.db.core import execute_core
 from stockroom.db.models import Product, StockLevel, StockMovement
 from stockroom.db.models.base import utcnow
 from stockroom.errors import AlreadyInitialized, ValidationFailed, field_error
 from stockroom.initial_stock.schemas import InitialStockRequest
 from stockroom.ledger import MovementDraft, check_line_targets, post_movements
-from stockroom.ledger.lines import LOOKUP_CHUNK, targets_of
+from stockroom.ledger.lines import LOOKUP_CHUNK, one_of, targets_of
 
 products = cast(Table, Product.__table__)
 levels = cast(Table, StockLevel.__table__)
+movements = cast(Table, StockMovement.__table__)
 
 
 async def create_initial_stock(
@@ -110,26 +112,29 @@ async def initialized_products(
     The products are locked first, in id order, so a racing initial stock for the same
     products waits for this transaction and then sees its movements (PostgreSQL).
     """
-    ordered = sorted(set(product_ids))
+    ordered = sorted(set(product_ids), key=lambda product_id: product_id.int)
+    dialect = session.get_bind().dialect.name
     started: set[uuid.UUID] = set()
     for start in range(0, len(ordered), LOOKUP_CHUNK):
         chunk = ordered[start : start + LOOKUP_CHUNK]
-        await session.execute(
-            select(Product.id)
-            .where(Product.brand_id == brand_id, Product.id.in_(chunk))
-            .order_by(Product.id)
-            .with_for_update(key_share=True)
+        await execute_core(
+            session,
+            select(products.c.id)
+            .where(products.c.brand_id == brand_id, one_of(products.c.id, chunk, dialect))
+            .order_by(products.c.id)
+            .with_for_update(key_share=True),
         )
         started.update(
             (
-                await session.execute(
-                    select(StockMovement.product_id)
+                await execute_core(
+                    session,
+                    select(movements.c.product_id)
                     .where(
-                        StockMovement.brand_id == brand_id,
-                        StockMovement.site_id == site_id,
-                        StockMovement.product_id.in_(chunk),
+                        movements.c.brand_id == brand_id,
+                        movements.c.site_id == site_id,
+                        one_of(movements.c.product_id, chunk, dialect),
                     )
-                    .distinct()
+                    .distinct(),
                 )
             ).scalars()
         )

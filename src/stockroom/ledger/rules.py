@@ -78,7 +78,13 @@ def level_changes(drafts: list[MovementDraft]) -> list[LevelChange]:
                     [field_error(f"{draft.field}expected_on_hand", "conflicts with another line")],
                 )
             change.expected_on_hand = draft.expected_on_hand
-    return [changes[key] for key in sorted(changes)]
+    return [changes[key] for key in sorted(changes, key=sort_key)]
+
+
+def sort_key(key: LevelKey) -> tuple[int, int, int]:
+    """The levels' one lock order, LevelKey's own (UUIDs compare by their integers), as a
+    tuple compared in C: sorting 500 keys by their dataclass comparison cost milliseconds."""
+    return (key.product_id.int, key.site_id.int, key.location_id)
 
 
 def goes_short(on_hand: int, delta: int, *, allow_negative: bool) -> bool:

@@ -8,9 +8,11 @@ than running it, hence module-level statements keyed by dialect.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Iterable
-from typing import Any, cast
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, and_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,6 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.db.core import execute_core, prepared
 from stockroom.db.models import Site, StockLevel
+from stockroom.db.unnest import column_parameters, unnest_columns
+
+if TYPE_CHECKING:
+    from stockroom.ledger.rules import LevelChange
 
 levels = cast(Table, StockLevel.__table__)
 sites = cast(Table, Site.__table__)
@@ -101,6 +107,89 @@ def _build_create(dialect: Any) -> Any:
 APPLY = {"postgresql": prepared(_build_apply(postgresql)), "sqlite": _build_apply(sqlite)}
 LOCK = {"postgresql": prepared(_build_lock(postgresql)), "sqlite": _build_lock(sqlite)}
 CREATE = {"postgresql": prepared(_build_create(postgresql)), "sqlite": _build_create(sqlite)}
+
+# Many levels at once on PostgreSQL: the same upserts as LOCK and APPLY, fed column by
+# column (db/unnest.py) instead of one parameter set per level, so a request of 500 levels is
+# one statement of six parameters, not 500 rows of bound values SQLAlchemy builds in Python.
+# `ORDER BY ord` keeps the callers' sorted order: rows are inserted, and their locks taken,
+# in that order. $1 brand, $2 now, then product ids, site ids, location ids, deltas.
+_LEVEL_TYPES = ("uuid", "uuid", "integer", "bigint")
+
+
+@functools.lru_cache(maxsize=32)
+def _many_levels(single: tuple[bool, ...], *, lock: bool) -> str:
+    product, site, location, delta = (columns := unnest_columns(_LEVEL_TYPES, single, 3)).values
+    on_conflict = (
+        """on_hand = stock_levels.on_hand
+        RETURNING stock_levels.product_id, stock_levels.site_id, stock_levels.location_id,
+                  stock_levels.on_hand, stock_levels.reserved"""
+        if lock
+        else """on_hand = stock_levels.on_hand + excluded.on_hand,
+        reserved = stock_levels.reserved + excluded.reserved, updated_at = excluded.updated_at"""
+    )
+    return f"""INSERT INTO stock_levels
+        (brand_id, product_id, site_id, location_id, on_hand, reserved, updated_at)
+        SELECT $1, {product}, {site}, {location}, {delta}, 0, $2
+        FROM {columns.source}
+        ORDER BY u.ord
+        ON CONFLICT (brand_id, product_id, site_id, location_id) DO UPDATE SET {on_conflict}"""  # noqa: S608
+
+
+async def _many_levels_postgres(
+    connection: Any,
+    brand_id: uuid.UUID,
+    changes: Sequence[LevelChange],
+    now: datetime,
+    *,
+    lock: bool,
+) -> Any:
+    single, params = column_parameters(
+        [
+            [c.key.product_id for c in changes],
+            [c.key.site_id for c in changes],
+            [c.key.location_id for c in changes],
+            [0] if lock else [c.delta for c in changes],  # a lock creates a level at 0
+        ]
+    )
+    return await connection.exec_driver_sql(
+        _many_levels(single, lock=lock), (brand_id, now, *params)
+    )
+
+
+async def lock_levels(
+    session: AsyncSession, brand_id: uuid.UUID, changes: Sequence[LevelChange], now: datetime
+) -> Any:  # the rows: product_id, site_id, location_id, on_hand, reserved
+    """Lock every level of `changes` in their (sorted) order, creating missing ones at 0."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        return await _many_levels_postgres(connection, brand_id, changes, now, lock=True)
+    return await connection.execute(
+        LOCK["sqlite"], [_level_params(brand_id, c, now) | {"b_delta": 0} for c in changes]
+    )
+
+
+async def apply_levels(
+    session: AsyncSession, brand_id: uuid.UUID, changes: Sequence[LevelChange], now: datetime
+) -> None:
+    """Add every change's delta to its level (creating it), in the changes' (sorted) order."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await _many_levels_postgres(connection, brand_id, changes, now, lock=False)
+        return
+    await connection.execute(APPLY["sqlite"], [_level_params(brand_id, c, now) for c in changes])
+
+
+def _level_params(brand_id: uuid.UUID, change: LevelChange, now: datetime) -> dict[str, Any]:
+    key = change.key
+    return {
+        "b_brand": brand_id,
+        "b_product": key.product_id,
+        "b_site": key.site_id,
+        "b_location": key.location_id,
+        "b_delta": change.delta,
+        "b_reserved": 0,
+        "b_now": now,
+    }
 
 
 async def sites_allowing_negative(

@@ -16,6 +16,7 @@ repost: later days hold their own deltas, not running totals).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockroom.db.core import execute_core, prepared
 from stockroom.db.models import NO_LOCATION, StockLevelDay
+from stockroom.db.unnest import column_parameters, unnest_columns
 from stockroom.errors import ValidationFailed, field_error
 from stockroom.settings import get_settings
 
@@ -94,6 +96,20 @@ def _build_add(dialect: Any) -> Any:
 
 
 _ADD = {"postgresql": prepared(_build_add(postgresql)), "sqlite": _build_add(sqlite)}
+# Many checkpoints on PostgreSQL: the same upsert fed column by column (db/unnest.py), in
+# their sorted order. $1 brand, then product ids, site ids, location ids, days, quantities.
+_DAY_TYPES = ("uuid", "uuid", "integer", "date", "bigint")
+
+
+@functools.lru_cache(maxsize=32)
+def _add_many_postgres(single: tuple[bool, ...]) -> str:
+    columns = unnest_columns(_DAY_TYPES, single, 2)
+    return f"""INSERT INTO stock_level_days
+        (brand_id, product_id, site_id, location_id, day, quantity)
+        SELECT $1, {", ".join(columns.values)} FROM {columns.source}
+        ORDER BY u.ord
+        ON CONFLICT (brand_id, product_id, site_id, location_id, day)
+        DO UPDATE SET quantity = stock_level_days.quantity + excluded.quantity"""  # noqa: S608
 
 
 async def add_to_checkpoints(
@@ -111,6 +127,25 @@ async def add_to_checkpoints(
         net[(row["product_id"], row["site_id"], location, utc_day(row["occurred_at"]))] += row[
             "quantity"
         ]
+    # Sorted by key; UUIDs compared by their integers (the order of UUID's own comparison,
+    # without a Python call per comparison).
+    added = [
+        (key, quantity)
+        for key, quantity in sorted(
+            net.items(), key=lambda item: (item[0][0].int, item[0][1].int, *item[0][2:])
+        )
+        if quantity != 0
+    ]
+    if not added:
+        return
+    dialect = session.get_bind().dialect.name
+    if len(added) > 1 and dialect == "postgresql":
+        connection = await session.connection()
+        single, params = column_parameters(
+            [*([key[i] for key, _ in added] for i in range(4)), [q for _, q in added]]
+        )
+        await connection.exec_driver_sql(_add_many_postgres(single), (brand_id, *params))
+        return
     params = [
         {
             "d_brand": brand_id,
@@ -120,12 +155,9 @@ async def add_to_checkpoints(
             "d_day": day,
             "d_quantity": quantity,
         }
-        for (product_id, site_id, location, day), quantity in sorted(net.items())
-        if quantity != 0
+        for (product_id, site_id, location, day), quantity in added
     ]
-    if params:
-        dialect = session.get_bind().dialect.name
-        await execute_core(session, _ADD[dialect], params)
+    await execute_core(session, _ADD[dialect], params)
 
 
 def day_of(column: Any, dialect_name: str) -> Any:

@@ -46,9 +46,10 @@ from stockroom.ledger.statements import (
     APPLY,
     CREATE,
     KEY,
-    LOCK,
     SITE_ALLOWS_NEGATIVE,
+    apply_levels,
     levels,
+    lock_levels,
     sites_allowing_negative,
 )
 from stockroom.ledger.timeline import add_to_checkpoints, checked_occurred_at
@@ -229,16 +230,21 @@ async def _apply_many(
        lines that would go below zero are read FOR SHARE (their rule then holds too).
     3. One multi-row upsert applies every change (`on_hand = on_hand + delta`), in the
        same sorted order.
+
+    When no change has a rule to check (every delta ≥ 0, no `expected_on_hand`: an initial
+    stock, a receipt), step 3 alone does the work: it takes the same row locks in the same
+    sorted order as it goes, and there is nothing to judge in between. On PostgreSQL both
+    statements take one array per column (statements.py), not one parameter set per level.
     """
-    dialect = session.get_bind().dialect.name
+    if not changes:
+        return []
+    if all(change.delta >= 0 and change.expected_on_hand is None for change in changes):
+        await apply_levels(session, brand_id, changes, now)
+        return []
     # Take every level's row lock in sorted key order with one statement that also creates
     # the levels that do not exist yet (at 0): locking only the rows that exist would take
     # the others' locks later, out of order, and opposing writers could deadlock.
-    locked = await execute_core(
-        session,
-        LOCK[dialect],
-        [_params(brand_id, change, now) | {"b_delta": 0} for change in changes],
-    )
+    locked = await lock_levels(session, brand_id, changes, now)
     current = {(row.product_id, row.site_id, row.location_id): row.on_hand for row in locked}
 
     def on_hand(change: LevelChange) -> int:
@@ -259,9 +265,7 @@ async def _apply_many(
     ]
     if problems:
         return problems
-    await execute_core(
-        session, APPLY[dialect], [_params(brand_id, change, now) for change in changes]
-    )
+    await apply_levels(session, brand_id, changes, now)
     return []
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
-from stockroom.fields import MoneyOut, Timestamp
+from stockroom.fields import MoneyOut, Timestamp, money_text, rfc3339_utc
 
 MovementType = Literal[
     "sale", "purchase", "transfer_out", "transfer_in", "adjustment", "initial_stock", "return"
@@ -72,3 +74,33 @@ class Movement(BaseModel):
 
 class MovementList(BaseModel):
     data: list[Movement]
+
+
+_PLAIN = ("id", "type", "product_id", "site_id", "location_id", "quantity", "source_site_id")
+_PLAIN_2 = ("destination_site_id", "reference", "notes", "reason_code", "reason_description")
+_PLAIN_3 = ("invoice_id", "transfer_id")
+
+
+def encode_movement(row: Mapping[str, Any]) -> str:
+    """`Movement.model_validate(row).model_dump_json()` for a row the ledger writer built
+    (typed values: UUIDs, ints, aware datetimes, Decimal or None), without the validation:
+    the same text, key for key and byte for byte (tests/fields/test_encode_movement.py), at a
+    fraction of the cost — an initial stock encodes 500 of them per request."""
+    out = {key: row[key] for key in _PLAIN}
+    out |= {key: row[key] for key in _PLAIN_2}
+    out |= {key: row[key] for key in _PLAIN_3}
+    cost = row["unit_cost"]
+    out["unit_cost"] = None if cost is None else money_text(cost)
+    out["user_id"] = row["user_id"]
+    out["created_at"] = rfc3339_utc(row["created_at"])
+    out["purchase_id"] = row.get("purchase_id")
+    out["occurred_at"] = rfc3339_utc(row["occurred_at"])
+    return orjson.dumps(out, default=_uuid_text).decode()
+
+
+def _uuid_text(value: object) -> str:
+    # orjson writes uuid.UUID itself, not the driver's UUID type (asyncpg's, a subclass) that
+    # ids read from the database have; pydantic writes both as their canonical text.
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
