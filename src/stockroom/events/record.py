@@ -131,7 +131,12 @@ async def record_ledger_events(
     (low: from ≥ min_stock to below; replenished: back), so a change that crosses nothing
     costs no more than the insert of its movements' events and its shortfall rows.
     """
-    moved = list(site_changes.items())
+    # Crossings follow the lines' order (as their movements' events do); the shortfall rows
+    # themselves are written in sorted key order, whatever the order here.
+    first: dict[SiteKey, int] = {}
+    for row in movements:
+        first.setdefault((row["product_id"], row["site_id"]), len(first))
+    moved = sorted(site_changes.items(), key=lambda item: first.get(item[0], len(first)))
     data = [encode_movement(row) for row in movements]
     if len(data) <= _KEPT_JSON:
         session.info[_MOVEMENT_JSON] = {
