@@ -44,6 +44,7 @@ from stockroom.ledger.statements import (
     KEY,
     LOCK,
     SITE_ALLOWS_NEGATIVE,
+    level_params,
     levels,
     sites_allowing_negative,
 )
@@ -123,16 +124,7 @@ def _changes(drafts: Sequence[MovementDraft], holds: Sequence[HoldDraft]) -> lis
 
 
 def _params(brand_id: uuid.UUID, change: _Change, now: datetime) -> dict[str, Any]:
-    key = change.key
-    return {
-        "b_brand": brand_id,
-        "b_product": key.product_id,
-        "b_site": key.site_id,
-        "b_location": key.location_id,
-        "b_delta": change.delta,
-        "b_reserved": change.reserved_delta,
-        "b_now": now,
-    }
+    return level_params(brand_id, change, now, reserved=change.reserved_delta)
 
 
 # One outgoing line on a level that holds nothing: available is on_hand, so the writer's

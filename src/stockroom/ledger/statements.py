@@ -164,7 +164,7 @@ async def lock_levels(
     if connection.dialect.name == "postgresql":
         return await _many_levels_postgres(connection, brand_id, changes, now, lock=True)
     return await connection.execute(
-        LOCK["sqlite"], [_level_params(brand_id, c, now) | {"b_delta": 0} for c in changes]
+        LOCK["sqlite"], [level_params(brand_id, c, now) | {"b_delta": 0} for c in changes]
     )
 
 
@@ -176,10 +176,13 @@ async def apply_levels(
     if connection.dialect.name == "postgresql":
         await _many_levels_postgres(connection, brand_id, changes, now, lock=False)
         return
-    await connection.execute(APPLY["sqlite"], [_level_params(brand_id, c, now) for c in changes])
+    await connection.execute(APPLY["sqlite"], [level_params(brand_id, c, now) for c in changes])
 
 
-def _level_params(brand_id: uuid.UUID, change: LevelChange, now: datetime) -> dict[str, Any]:
+def level_params(
+    brand_id: uuid.UUID, change: Any, now: datetime, *, reserved: int = 0
+) -> dict[str, Any]:
+    """The bind parameters of the level statements for one change (a `key` and a `delta`)."""
     key = change.key
     return {
         "b_brand": brand_id,
@@ -187,7 +190,7 @@ def _level_params(brand_id: uuid.UUID, change: LevelChange, now: datetime) -> di
         "b_site": key.site_id,
         "b_location": key.location_id,
         "b_delta": change.delta,
-        "b_reserved": 0,
+        "b_reserved": reserved,
         "b_now": now,
     }
 

@@ -48,6 +48,7 @@ from stockroom.ledger.statements import (
     KEY,
     SITE_ALLOWS_NEGATIVE,
     apply_levels,
+    level_params,
     levels,
     lock_levels,
     sites_allowing_negative,
@@ -203,16 +204,7 @@ _CONDITIONAL_UPDATE = {
 
 
 def _params(brand_id: uuid.UUID, change: LevelChange, now: datetime) -> dict[str, Any]:
-    key = change.key
-    params = {
-        "b_brand": brand_id,
-        "b_product": key.product_id,
-        "b_site": key.site_id,
-        "b_location": key.location_id,
-        "b_delta": change.delta,
-        "b_reserved": 0,
-        "b_now": now,
-    }
+    params = level_params(brand_id, change, now)
     if change.expected_on_hand is not None:
         params["b_expected"] = change.expected_on_hand
     return params
