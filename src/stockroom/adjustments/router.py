@@ -10,7 +10,7 @@ from stockroom.adjustments import service
 from stockroom.adjustments.schemas import AdjustmentRequest, SingleAdjustment
 from stockroom.auth.dependencies import CoreSession, CurrentPrincipal, CurrentSiteChoice
 from stockroom.db.replica import ReadSession
-from stockroom.events.record import movement_json
+from stockroom.events.record import movement_json, movement_list_json
 from stockroom.http.errors import error_responses
 from stockroom.http.params import OnlySiteQuery, WorkspaceAliasQuery
 from stockroom.movements.schemas import Movement, MovementList
@@ -63,10 +63,5 @@ async def create_inventory_adjustment(
     # The `Movement` JSON the writer made for the movements' events: serialised once
     # (FastAPI would validate a returned model again before serialising it).
     movements = movement_json(session, rows)
-    answer = movements[0] if isinstance(body, SingleAdjustment) else list_json(movements)
+    answer = movements[0] if isinstance(body, SingleAdjustment) else movement_list_json(movements)
     return Response(answer, status_code=201, media_type="application/json")
-
-
-def list_json(items: list[str]) -> str:
-    """`{"data": [...]}` (a `MovementList`) around items already serialised."""
-    return '{"data":[' + ",".join(items) + "]}"

@@ -110,12 +110,10 @@ class RawResult:
         return self._rows[0][0] if self._rows else None
 
     def scalar_one(self) -> Any:
-        if len(self._rows) != 1:
-            raise (
-                sa_exc.NoResultFound("No row was found when one was required")
-                if not self._rows
-                else sa_exc.MultipleResultsFound("Multiple rows were found")
-            )
+        if not self._rows:
+            raise sa_exc.NoResultFound("No row was found when one was required")
+        if len(self._rows) > 1:
+            raise sa_exc.MultipleResultsFound("Multiple rows were found when one was required")
         return self._rows[0][0]
 
     def scalars(self) -> Iterator[Any]:

@@ -38,7 +38,7 @@ from stockroom.db.models import Event, StockMovement
 from stockroom.db.models.base import UTCDateTime, new_id, utcnow
 from stockroom.db.unnest import column_parameters, unnest_columns
 from stockroom.events.rules import EVENT_TYPES
-from stockroom.movements.schemas import Movement, encode_movement
+from stockroom.movements.schemas import encode_movement
 from stockroom.stock.shortfalls import SiteChange, SiteKey, store, stored_cte
 
 events = cast(Table, Event.__table__)
@@ -64,7 +64,12 @@ def movement_json(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> l
     """The movements as the API answers them (`Movement` JSON): the text their
     `movement.created` events carry, made once by the writer for this request's rows."""
     known: dict[Any, str] = session.info.get(_MOVEMENT_JSON, {})
-    return [known.get(row["id"]) or Movement.model_validate(row).model_dump_json() for row in rows]
+    return [known.get(row["id"]) or encode_movement(row) for row in rows]
+
+
+def movement_list_json(movements: Sequence[str]) -> str:
+    """`{"data": [...]}` (a `MovementList`) around movements already encoded."""
+    return '{"data":[' + ",".join(movements) + "]}"
 
 
 def api_data(schema: type[BaseModel], value: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response
 
 from stockroom.auth.dependencies import CurrentPrincipal, CurrentSiteChoice, Session
-from stockroom.events.record import movement_json
+from stockroom.events.record import movement_json, movement_list_json
 from stockroom.http.errors import error_responses
 from stockroom.initial_stock import service
 from stockroom.initial_stock.schemas import InitialStockRequest
@@ -42,5 +42,5 @@ async def create_initial_stock(
     # The movements as their movement.created events hold them (the writer encodes each
     # once): up to 500 of them, validated and encoded a second time, cost as much as the
     # rest of the request's Python.
-    answer = '{"data":[' + ",".join(movement_json(session, rows)) + "]}"
+    answer = movement_list_json(movement_json(session, rows))
     return Response(answer, status_code=201, media_type="application/json")
